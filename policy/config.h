@@ -1,0 +1,90 @@
+// HostConfig: the host's pools and policy, read from /etc/vfhook/vfhook.toml (TOML, toml++).
+//
+//   state_dir = "/var/lib/vfhook"          # claims database, snapshots
+//   host_bridge_vlans = ["1-99"]           # VLANs the host's own bridges use: never a guest's
+//
+//   [[pool]]
+//   name = "provider"
+//   pfs = ["enp1s0", "0000:02:00.0"]        # by interface name or PCI address
+//   vf_range = "0-5"                        # optional: only these VF indexes of each PF
+//   vlans = ["100-199", "300"]              # allowed VLANs; or flat = true (untagged only)
+//   allow_trust = false                     # may a port ask for trust on
+//   spoofchk = true                         # defaults for ports that do not say
+//   trust = false
+//   link_state = "auto"
+//   keep_idle_on_vfio = true                # idle VFs stay bound to vfio-pci
+//   create_vfs = 4                          # VFs to create at boot (vfctl)
+//   mode = "vf"                             # or "pf": the listed PFs are given whole
+//
+//   [test]                                  # for the test bed only
+//   sysfs_root = "/tmp/x/sys"; dev_root = "/tmp/x/dev"; simulate_kernel = true
+//   netlink_fake = "/tmp/x/netlink.json"
+//
+// load_config() refuses a file that is group- or world-writable or not owned by root or the
+// current user. Every error names the file and line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+#include "vfio/vf_settings.h"
+
+namespace vfhook {
+
+struct VlanRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+  [[nodiscard]] bool contains(uint16_t vlan) const { return vlan >= first && vlan <= last; }
+  bool operator==(const VlanRange&) const = default;
+};
+
+enum class PoolMode { vf, pf };
+
+struct PoolPf {
+  std::string ref;  // interface name or PCI address, as written
+  bool operator==(const PoolPf&) const = default;
+};
+
+struct Pool {
+  std::string name;
+  PoolMode mode = PoolMode::vf;
+  std::vector<PoolPf> pfs;
+  std::optional<std::pair<int, int>> vf_range;  // inclusive VF index range
+  bool flat = false;
+  std::vector<VlanRange> vlans;
+  bool allow_trust = false;
+  bool spoofchk = true;
+  bool trust = false;
+  LinkState link_state = LinkState::automatic;
+  bool keep_idle_on_vfio = false;
+  int create_vfs = 0;
+
+  [[nodiscard]] bool allows_vlan(uint16_t vlan) const;
+  [[nodiscard]] bool includes_vf_index(int index) const;
+};
+
+struct TestBackends {
+  std::optional<std::string> sysfs_root;
+  std::optional<std::string> dev_root;
+  bool simulate_kernel = false;
+  std::optional<std::string> netlink_fake;
+};
+
+struct HostConfig {
+  std::string state_dir = "/var/lib/vfhook";
+  std::vector<VlanRange> host_bridge_vlans;
+  std::vector<Pool> pools;
+  TestBackends test;
+
+  [[nodiscard]] const Pool* find_pool(std::string_view name) const;
+  [[nodiscard]] bool is_host_bridge_vlan(uint16_t vlan) const;
+};
+
+Result<HostConfig> parse_config(std::string_view text, std::string_view source_name);
+Result<HostConfig> load_config(const std::string& path);
+
+}  // namespace vfhook

@@ -1,0 +1,77 @@
+// Store: the host's claims, reservations and VF snapshots, in one SQLite database
+// (<state_dir>/vfhook.db, WAL, busy timeout). Several hook processes use it at once: every
+// change runs in a BEGIN IMMEDIATE transaction, and UNIQUE(vf) makes a VF claimable once.
+//
+// - claim: a running (or starting) domain owns a VF.
+// - reservation: a defined domain owns a VF even while it is shut off.
+// - snapshot: a VF's state before vfhook first touched it, to restore on release.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/pci_address.h"
+#include "util/result.h"
+#include "vfio/vf_settings.h"
+
+namespace vfhook {
+
+struct Claim {
+  PciAddress vf;
+  std::string domain;
+  std::string pool;
+  std::string pf;         // PF interface name ("" for a whole-PF port)
+  int vf_index = -1;      // -1 for a whole-PF port
+  bool operator==(const Claim&) const = default;
+};
+
+struct Reservation {
+  PciAddress vf;
+  std::string domain;
+  std::string pool;
+  bool operator==(const Reservation&) const = default;
+};
+
+// What to put back on release: only the fields vfhook changed are set.
+struct VfSnapshot {
+  PciAddress vf;
+  std::optional<std::string> driver;   // driver before vfhook bound vfio-pci; nullopt: unbound
+  bool rebind_driver = false;          // vfhook changed the driver
+  VfSettings changed;                  // the original values of the settings vfhook changed
+  bool operator==(const VfSnapshot&) const = default;
+};
+
+class Store;
+
+// The view of the store inside one BEGIN IMMEDIATE transaction.
+class StoreTransaction {
+ public:
+  virtual ~StoreTransaction() = default;
+  virtual Result<std::vector<Claim>> claims() = 0;
+  virtual Result<std::vector<Reservation>> reservations() = 0;
+  // Fails with ErrorKind::conflict, naming the holder, when the VF is claimed already.
+  virtual Status add_claim(const Claim& claim) = 0;
+  virtual Status remove_claim(const PciAddress& vf) = 0;
+  virtual Status add_reservation(const Reservation& reservation) = 0;
+  virtual Status remove_reservation(const PciAddress& vf) = 0;
+  // Keeps the first snapshot of a VF: a later save for the same VF is ignored.
+  virtual Status save_snapshot(const VfSnapshot& snapshot) = 0;
+  virtual Result<std::optional<VfSnapshot>> snapshot(const PciAddress& vf) = 0;
+  virtual Status remove_snapshot(const PciAddress& vf) = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database; the directory must exist.
+  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  virtual ~Store() = default;
+
+  // Runs `body` in one BEGIN IMMEDIATE transaction: commits if it succeeds, rolls back
+  // (nothing changed) if it fails.
+  virtual Status transaction(const std::function<Status(StoreTransaction&)>& body) = 0;
+};
+
+}  // namespace vfhook

@@ -22,7 +22,9 @@ TEST(PciAddress, RefusesAnythingThatCouldLeaveASysfsDirectory) {
                           "0000:0g:10.1", "+000:03:10.1"}) {
     auto a = PciAddress::parse(bad);
     EXPECT_FALSE(a) << bad;
-    if (!a) EXPECT_EQ(a.error().kind, ErrorKind::invalid_input);
+    if (!a) {
+      EXPECT_EQ(a.error().kind, ErrorKind::invalid_input);
+    }
   }
 }
 

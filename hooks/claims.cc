@@ -1,0 +1,66 @@
+#include "hooks/claims.h"
+
+#include <algorithm>
+
+namespace vfhook {
+
+Claim claim_for(const std::string& domain, const PlannedPort& port) {
+  return Claim{port.device, domain, port.pool ? port.pool->name : "", port.pf_name,
+               port.whole_device ? -1 : port.vf_index};
+}
+
+Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<PlannedPort>& ports,
+                                const std::vector<VfSnapshot>& snapshots, HookContext& ctx) {
+  ClaimResult result;
+  auto status = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    result = {};
+    VF_ASSIGN(claims, txn.claims());
+    VF_ASSIGN(reservations, txn.reservations());
+    std::vector<size_t> to_add;
+    for (size_t i = 0; i < ports.size(); ++i) {
+      const PlannedPort& port = ports[i];
+      auto claim = std::find_if(claims.begin(), claims.end(),
+                                [&](const Claim& c) { return c.vf == port.device; });
+      if (claim != claims.end()) {
+        if (claim->domain != domain)
+          result.refusals.push_back(port.describe() + ": domain '" + claim->domain +
+                                    "' is using this VF. Pick a free VF (vfctl status lists "
+                                    "them) or stop '" +
+                                    claim->domain + "' first.");
+        continue;  // already ours: a prepare repeated after a crash
+      }
+      auto reservation =
+          std::find_if(reservations.begin(), reservations.end(),
+                       [&](const Reservation& r) { return r.vf == port.device; });
+      if (reservation != reservations.end() && reservation->domain != domain) {
+        result.refusals.push_back(port.describe() + ": this VF is reserved for domain '" +
+                                  reservation->domain + "'. Pick a free VF.");
+        continue;
+      }
+      to_add.push_back(i);
+    }
+    if (!result.refusals.empty()) return fail(ErrorKind::policy, "VFs held by other domains");
+    for (size_t i : to_add) {
+      VF_TRY(txn.add_claim(claim_for(domain, ports[i])));
+      VF_TRY(txn.save_snapshot(snapshots[i]));
+      result.newly_claimed.push_back(ports[i].device);
+    }
+    return ok();
+  });
+  if (!status && result.refusals.empty()) return fail(status.error());
+  if (!status) result.newly_claimed.clear();
+  return result;
+}
+
+Status drop_claims(const std::vector<PciAddress>& vfs, HookContext& ctx) {
+  if (vfs.empty()) return ok();
+  return ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    for (const auto& vf : vfs) {
+      VF_TRY(txn.remove_claim(vf));
+      VF_TRY(txn.remove_snapshot(vf));
+    }
+    return ok();
+  });
+}
+
+}  // namespace vfhook

@@ -1,0 +1,56 @@
+// PortPlan: a domain's VF ports resolved against this host and checked against its policy,
+// before anything on the host changes.
+//
+// plan_ports() reads (never writes) sysfs and the pools: for each VF port it finds the port
+// record, the pool, the PCI function and its PF, and works out the settings vfhook applies at
+// prepare (plain <hostdev> VFs: MAC and VLAN, which libvirt does not set there) and at start
+// (what libvirt cannot: VLAN QoS and 802.1ad, spoofchk, trust, link state, rates). Every policy
+// violation becomes a refusal line written for the person reading `virsh start`'s error; the
+// caller refuses the whole domain if there is any.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hooks/hook_context.h"
+#include "vfio/vf_settings.h"
+#include "xml/domain_xml.h"
+
+namespace vfhook {
+
+enum class HookStage { prepare, start, reconnect };
+
+struct PlannedPort {
+  VfPort port;
+  std::optional<PortRecord> record;
+  const Pool* pool = nullptr;
+  PciAddress device;                  // the host PCI function given to the guest
+  bool whole_device = false;          // a pool in "pf" mode: no VF settings at all
+  std::string pf_name;                // the VF's PF interface ("" for a whole device)
+  int vf_index = -1;
+  int iommu_group = -1;
+  std::optional<std::string> driver;  // the device's driver now
+  VfSettings at_prepare;
+  VfSettings at_start;
+
+  // "interface 52:54:00:aa:00:01 (PF enp1s0 VF 3, 0000:01:10.6)": how messages name it.
+  [[nodiscard]] std::string describe() const;
+};
+
+struct PortPlan {
+  std::vector<PlannedPort> ports;      // the ports vfhook manages, resolved
+  std::vector<std::string> refusals;   // policy violations, one line each
+};
+
+// Fails only when the host cannot be read (sysfs error); policy violations are refusals.
+Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage stage);
+
+// The host-side preconditions of prepare, as refusals: PF up, IOMMU group viable, vfio-pci
+// loaded for managed='no' ports, no VF in use by the host itself.
+Result<std::vector<std::string>> check_host_ready(const PortPlan& plan, HookContext& ctx);
+
+// The message a refused start prints: every refusal, then that nothing changed.
+std::string format_refusal(const std::string& domain, const std::vector<std::string>& refusals);
+
+}  // namespace vfhook

@@ -1,0 +1,93 @@
+// prepare: the first step of a start, before libvirt touches any hostdev.
+#include "hooks/claims.h"
+#include "hooks/handlers.h"
+#include "hooks/undo_stack.h"
+#include "hooks/vf_restore.h"
+#include "vfio/driver_binding.h"
+#include "vfio/vf_control.h"
+
+namespace vfhook {
+namespace {
+
+HookOutcome refuse(const std::string& domain, const std::vector<std::string>& refusals,
+                   Logger& log) {
+  std::string text = format_refusal(domain, refusals);
+  log.warning(text);
+  return {1, text, {}};
+}
+
+HookOutcome failed(const std::string& domain, const Error& error, bool undone, Logger& log) {
+  std::string text = "vfhook could not prepare domain '" + domain + "': " + error.message + "\n";
+  text += undone ? "Everything vfhook had done for this start was undone.\n"
+                 : "Nothing was changed on the host.\n";
+  log.error(text);
+  return {1, text, {}};
+}
+
+}  // namespace
+
+HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& domain,
+                           HookContext& ctx) {
+  auto plan = plan_ports(domain, ctx, HookStage::prepare);
+  if (!plan) return failed(domain_name, plan.error(), false, ctx.log);
+  if (!plan->refusals.empty()) return refuse(domain_name, plan->refusals, ctx.log);
+  if (plan->ports.empty()) return {};
+
+  auto host_refusals = check_host_ready(*plan, ctx);
+  if (!host_refusals) return failed(domain_name, host_refusals.error(), false, ctx.log);
+  if (!host_refusals->empty()) return refuse(domain_name, *host_refusals, ctx.log);
+
+  std::vector<VfSnapshot> snapshots;
+  for (const PlannedPort& port : plan->ports) {
+    auto snapshot = take_snapshot(port, ctx);
+    if (!snapshot) return failed(domain_name, snapshot.error(), false, ctx.log);
+    snapshots.push_back(std::move(*snapshot));
+  }
+
+  auto claimed = claim_ports(domain_name, plan->ports, snapshots, ctx);
+  if (!claimed) return failed(domain_name, claimed.error(), false, ctx.log);
+  if (!claimed->refusals.empty()) return refuse(domain_name, claimed->refusals, ctx.log);
+
+  UndoStack undo(ctx.log);
+  undo.push("drop the claims of domain '" + domain_name + "'",
+            [&ctx, vfs = claimed->newly_claimed] { return drop_claims(vfs, ctx); });
+
+  DriverBinder binder(ctx.sysfs, ctx.clock);
+  for (size_t i = 0; i < plan->ports.size(); ++i) {
+    const PlannedPort& port = plan->ports[i];
+    if (port.port.managed || port.driver == "vfio-pci") continue;
+    undo.push("rebind " + port.device.to_string() + " to " + port.driver.value_or("no driver"),
+              [&binder, &port] { return binder.restore_driver(port.device, port.driver); });
+    if (auto bound = binder.bind_to_vfio(port.device); !bound)
+      return failed(domain_name, bound.error().with_context(port.describe()), true, ctx.log);
+    if (!vfio_group_node_present(ctx.devfs, port.iommu_group))
+      return failed(domain_name,
+                    Error{ErrorKind::not_found,
+                          port.describe() + ": bound to vfio-pci, but /dev/vfio/" +
+                              std::to_string(port.iommu_group) +
+                              " did not appear; is the IOMMU enabled (intel_iommu=on)?",
+                          0},
+                    true, ctx.log);
+    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": bound to vfio-pci");
+  }
+
+  for (size_t i = 0; i < plan->ports.size(); ++i) {
+    const PlannedPort& port = plan->ports[i];
+    if (port.whole_device || port.at_prepare.empty()) continue;
+    Claim claim = claim_for(domain_name, port);
+    undo.push("restore " + port.describe(), [&ctx, claim, snapshot = snapshots[i]] {
+      return restore_from_snapshot(claim, snapshot, RestoreDriver::no, MacRestore::exact, ctx);
+    });
+    if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
+        !applied)
+      return failed(domain_name, applied.error().with_context(port.describe()), true, ctx.log);
+    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": MAC/VLAN set");
+  }
+
+  undo.commit();
+  ctx.log.info("domain " + domain_name + ": prepared " + std::to_string(plan->ports.size()) +
+               " VF port(s)");
+  return {};
+}
+
+}  // namespace vfhook

@@ -1,0 +1,50 @@
+// UndoStack: the steps a handler has taken, undone in reverse order unless the handler
+// commits. Every undo step is attempted even if an earlier one fails; failures are logged, as
+// there is nobody left to return them to.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/log.h"
+#include "util/result.h"
+
+namespace vfhook {
+
+class UndoStack {
+ public:
+  explicit UndoStack(Logger& log) : log_(log) {}
+  ~UndoStack() { unwind(); }
+  UndoStack(const UndoStack&) = delete;
+  UndoStack& operator=(const UndoStack&) = delete;
+
+  // `what` names the step for the log ("rebind 0000:01:10.2 to igbvf").
+  void push(std::string what, std::function<Status()> undo) {
+    steps_.push_back({std::move(what), std::move(undo)});
+  }
+  void commit() { steps_.clear(); }
+  [[nodiscard]] size_t size() const { return steps_.size(); }
+
+  void unwind() {
+    while (!steps_.empty()) {
+      auto step = std::move(steps_.back());
+      steps_.pop_back();
+      if (auto status = step.undo(); !status)
+        log_.error("rollback: " + step.what + " failed: " + status.error().message);
+      else
+        log_.info("rollback: " + step.what);
+    }
+  }
+
+ private:
+  struct Step {
+    std::string what;
+    std::function<Status()> undo;
+  };
+  Logger& log_;
+  std::vector<Step> steps_;
+};
+
+}  // namespace vfhook

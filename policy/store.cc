@@ -3,11 +3,15 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <limits>
+#include <thread>
+#include <utility>
 #include <variant>
 
 namespace vfhook {
@@ -23,6 +27,53 @@ struct StmtFinalizer {
 };
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Our own descriptor of the database file. It stays open as long as the connection: closing
+// any descriptor of a file drops every POSIX lock the process holds on it, SQLite's included.
+class FileHandle {
+ public:
+  explicit FileHandle(int fd) : fd_(fd) {}
+  ~FileHandle() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileHandle(FileHandle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileHandle& operator=(FileHandle&&) = delete;
+  [[nodiscard]] int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Holds flock(LOCK_EX) on the database file while a connection sets up WAL and the schema:
+// SQLite's journal-mode switch returns SQLITE_BUSY at once (no busy handler) when several
+// processes create the database together. flock is separate from SQLite's POSIX locks.
+class SetupLock {
+ public:
+  static Result<SetupLock> acquire(int fd, const std::string& path,
+                                   std::chrono::milliseconds timeout) {
+    constexpr auto step = std::chrono::milliseconds(5);
+    for (auto waited = std::chrono::milliseconds(0);; waited += step) {
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return SetupLock(fd);
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        return fail(errno_error(errno, "lock claims database " + path));
+      }
+      if (waited >= timeout) {
+        return fail(ErrorKind::conflict,
+                    "claims database " + path + ": another vfhook process is still setting it up");
+      }
+      std::this_thread::sleep_for(step);
+    }
+  }
+  SetupLock(SetupLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  SetupLock& operator=(SetupLock&&) = delete;
+  ~SetupLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+
+ private:
+  explicit SetupLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 // A bound parameter: text, integer or NULL.
 using Param = std::variant<std::monostate, std::string, int64_t>;
@@ -117,8 +168,12 @@ class Query {
 
 class SqliteStore final : public Store, public StoreTransaction {
  public:
-  SqliteStore(std::string path, DbHandle db, std::chrono::milliseconds busy_timeout)
-      : path_(std::move(path)), db_(std::move(db)), busy_timeout_(busy_timeout) {}
+  SqliteStore(std::string path, FileHandle file, DbHandle db,
+              std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)),
+        file_(std::move(file)),
+        db_(std::move(db)),
+        busy_timeout_(busy_timeout) {}
 
   Error error(int rc, std::string_view what) const {
     return sqlite_error(db_.get(), rc, what, busy_timeout_)
@@ -156,9 +211,18 @@ class SqliteStore final : public Store, public StoreTransaction {
     return q.run();
   }
 
+  Result<std::optional<std::string>> current_journal_mode() {
+    VF_ASSIGN(q, query("PRAGMA journal_mode"));
+    VF_ASSIGN(has_row, q.step());
+    if (!has_row) return std::optional<std::string>();
+    return q.text(0, "journal_mode");
+  }
+
   Status initialize() {
-    // journal_mode returns a row; the others return nothing.
-    VF_TRY(exec("PRAGMA journal_mode=WAL"));
+    // journal_mode returns a row; the others return nothing. WAL is a property of the file:
+    // switch only when it is not WAL yet (the switch needs the database to itself).
+    VF_ASSIGN(mode, current_journal_mode());
+    if (mode != "wal") VF_TRY(exec("PRAGMA journal_mode=WAL"));
     VF_TRY(exec("PRAGMA synchronous=NORMAL"));
     VF_TRY(exec("PRAGMA foreign_keys=ON"));
     return transaction([&](StoreTransaction&) -> Status {
@@ -387,6 +451,7 @@ class SqliteStore final : public Store, public StoreTransaction {
 
  private:
   std::string path_;
+  FileHandle file_;  // declared before db_: closed after the connection
   DbHandle db_;
   std::chrono::milliseconds busy_timeout_;
 };
@@ -441,16 +506,17 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path,
                                            std::chrono::milliseconds busy_timeout) {
   // Create the file ourselves so it is 0600 from the start (SQLite would use 0644 & ~umask);
   // SQLite gives its -wal and -shm files the same mode as the database.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-  if (fd < 0) return fail(errno_error(errno, "open claims database " + path));
+  FileHandle file(
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600));
+  if (file.get() < 0) return fail(errno_error(errno, "open claims database " + path));
   struct stat st {};
-  const int stat_rc = ::fstat(fd, &st);
-  const int stat_errno = errno;
-  ::close(fd);
-  if (stat_rc != 0) return fail(errno_error(stat_errno, "stat claims database " + path));
+  if (::fstat(file.get(), &st) != 0) {
+    return fail(errno_error(errno, "stat claims database " + path));
+  }
   if (!S_ISREG(st.st_mode)) {
     return fail(ErrorKind::invalid_input, "claims database " + path + " is not a regular file");
   }
+  VF_ASSIGN(setup_lock, SetupLock::acquire(file.get(), path, busy_timeout));
 
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(
@@ -464,7 +530,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path,
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
-  auto store = std::make_unique<SqliteStore>(path, std::move(db), busy_timeout);
+  auto store = std::make_unique<SqliteStore>(path, std::move(file), std::move(db), busy_timeout);
   VF_TRY(store->initialize());
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -1,8 +1,11 @@
 #include "policy/store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -271,6 +274,23 @@ TEST_F(StoreTest, RefusesANewerSchema) {
   ASSERT_FALSE(reopened);
   EXPECT_NE(reopened.error().message.find("schema version 7"), std::string::npos)
       << reopened.error().message;
+}
+
+TEST(StoreOpen, WaitsBoundedlyForAnotherProcessSettingItUp) {
+  testing::TempDir dir;
+  const std::string path = dir.file("vfhook.db");
+  // Another opener holding the setup lock (flock on the database file) and never letting go.
+  const int holder = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(holder, 0);
+  ASSERT_EQ(::flock(holder, LOCK_EX), 0);
+  auto store = Store::open(path, std::chrono::milliseconds(50));
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().kind, ErrorKind::conflict);
+  EXPECT_EQ(store.error().message,
+            "claims database " + path + ": another vfhook process is still setting it up");
+  ::close(holder);
+  auto later = Store::open(path, std::chrono::milliseconds(50));
+  EXPECT_TRUE(later) << later.error().message;
 }
 
 TEST(StoreOpen, RefusesASymlink) {

@@ -20,8 +20,16 @@
 //   sysfs_root = "/tmp/x/sys"; dev_root = "/tmp/x/dev"; simulate_kernel = true
 //   netlink_fake = "/tmp/x/netlink.json"
 //
-// load_config() refuses a file that is group- or world-writable or not owned by root or the
-// current user. Every error names the file and line.
+// Validation is strict because a typo in policy must not silently widen it: unknown keys,
+// wrong types, malformed VLAN ranges, a pool VLAN range overlapping host_bridge_vlans,
+// a PF in two pools, keys that make no sense for the pool's mode are all refused. Every error
+// names the file and line: "vfhook.toml:12: pool 'provider': vlans: '4095' is not a VLAN ID
+// (1-4094)". VLAN lists accept strings ("100", "100-199") and plain integers (100).
+//
+// load_config() follows symlinks (a config-managed /etc file is often one) but checks the file
+// it actually opened (fstat on the descriptor, so no check/use race): it must be a regular
+// file, owned by root or the current euid, not group- or world-writable, at most 1 MiB. The
+// permissions of the directories on the way are the administrator's business.
 #pragma once
 
 #include <cstdint>
@@ -63,7 +71,9 @@ struct Pool {
   bool keep_idle_on_vfio = false;
   int create_vfs = 0;
 
+  // A tagged VLAN ID (1..4094) inside one of `vlans`; always false for a flat pool and for 0.
   [[nodiscard]] bool allows_vlan(uint16_t vlan) const;
+  // True when the pool has no vf_range or `index` falls inside it.
   [[nodiscard]] bool includes_vf_index(int index) const;
 };
 
@@ -84,6 +94,13 @@ struct HostConfig {
   [[nodiscard]] bool is_host_bridge_vlan(uint16_t vlan) const;
 };
 
+// A pool or PF name that is safe as one path component: 1..64 of [A-Za-z0-9_.:-], not "." or
+// ".." (the rule of vfio's is_safe_name, kept here so policy/ does not depend on vfio/).
+bool is_safe_config_name(std::string_view name);
+// An interface name the kernel accepts: a safe name of at most 15 characters, without ':'.
+bool is_interface_name(std::string_view name);
+
+// `source_name` is used only in error messages (usually the path).
 Result<HostConfig> parse_config(std::string_view text, std::string_view source_name);
 Result<HostConfig> load_config(const std::string& path);
 

@@ -5,8 +5,14 @@
 // - claim: a running (or starting) domain owns a VF.
 // - reservation: a defined domain owns a VF even while it is shut off.
 // - snapshot: a VF's state before vfhook first touched it, to restore on release.
+//
+// A Store is one connection: use it from one thread (each hook process opens its own). The
+// database file is created with mode 0600 and opened without following a symlink. A lock held
+// by another process longer than the busy timeout (10 s by default: a hook must never hang)
+// fails with ErrorKind::conflict. Everything read back is validated like untrusted input.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,8 +29,8 @@ struct Claim {
   PciAddress vf;
   std::string domain;
   std::string pool;
-  std::string pf;         // PF interface name ("" for a whole-PF port)
-  int vf_index = -1;      // -1 for a whole-PF port
+  std::string pf;     // PF interface name ("" for a whole-PF port)
+  int vf_index = -1;  // -1 for a whole-PF port
   bool operator==(const Claim&) const = default;
 };
 
@@ -38,9 +44,9 @@ struct Reservation {
 // What to put back on release: only the fields vfhook changed are set.
 struct VfSnapshot {
   PciAddress vf;
-  std::optional<std::string> driver;   // driver before vfhook bound vfio-pci; nullopt: unbound
-  bool rebind_driver = false;          // vfhook changed the driver
-  VfSettings changed;                  // the original values of the settings vfhook changed
+  std::optional<std::string> driver;  // driver before vfhook bound vfio-pci; nullopt: unbound
+  bool rebind_driver = false;         // vfhook changed the driver
+  VfSettings changed;                 // the original values of the settings vfhook changed
   bool operator==(const VfSnapshot&) const = default;
 };
 
@@ -52,9 +58,12 @@ class StoreTransaction {
   virtual ~StoreTransaction() = default;
   virtual Result<std::vector<Claim>> claims() = 0;
   virtual Result<std::vector<Reservation>> reservations() = 0;
-  // Fails with ErrorKind::conflict, naming the holder, when the VF is claimed already.
+  // Fails with ErrorKind::conflict, naming the holder, when the VF is claimed already (even by
+  // the same domain: a VF is never given twice) or reserved by another domain.
   virtual Status add_claim(const Claim& claim) = 0;
+  // Removing an absent claim, reservation or snapshot succeeds (release is idempotent).
   virtual Status remove_claim(const PciAddress& vf) = 0;
+  // Re-adding the same reservation succeeds; a VF reserved by another domain is a conflict.
   virtual Status add_reservation(const Reservation& reservation) = 0;
   virtual Status remove_reservation(const PciAddress& vf) = 0;
   // Keeps the first snapshot of a VF: a later save for the same VF is ignored.
@@ -67,6 +76,8 @@ class Store {
  public:
   // Opens (creating if needed) the database; the directory must exist.
   static Result<std::unique_ptr<Store>> open(const std::string& path);
+  static Result<std::unique_ptr<Store>> open(const std::string& path,
+                                             std::chrono::milliseconds busy_timeout);
   virtual ~Store() = default;
 
   // Runs `body` in one BEGIN IMMEDIATE transaction: commits if it succeeds, rolls back

@@ -1,0 +1,538 @@
+// SQLite implementation of Store. SQLite result codes become Errors only in sqlite_error().
+#include "policy/store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <limits>
+#include <thread>
+#include <utility>
+#include <variant>
+
+namespace vfhook {
+namespace {
+
+constexpr int schema_version = 1;
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Our own descriptor of the database file. It stays open as long as the connection: closing
+// any descriptor of a file drops every POSIX lock the process holds on it, SQLite's included.
+class FileHandle {
+ public:
+  explicit FileHandle(int fd) : fd_(fd) {}
+  ~FileHandle() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileHandle(FileHandle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileHandle& operator=(FileHandle&&) = delete;
+  [[nodiscard]] int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Holds flock(LOCK_EX) on the database file while a connection sets up WAL and the schema:
+// SQLite's journal-mode switch returns SQLITE_BUSY at once (no busy handler) when several
+// processes create the database together. flock is separate from SQLite's POSIX locks.
+class SetupLock {
+ public:
+  static Result<SetupLock> acquire(int fd, const std::string& path,
+                                   std::chrono::milliseconds timeout) {
+    constexpr auto step = std::chrono::milliseconds(5);
+    for (auto waited = std::chrono::milliseconds(0);; waited += step) {
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return SetupLock(fd);
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        return fail(errno_error(errno, "lock claims database " + path));
+      }
+      if (waited >= timeout) {
+        return fail(ErrorKind::conflict,
+                    "claims database " + path + ": another vfhook process is still setting it up");
+      }
+      std::this_thread::sleep_for(step);
+    }
+  }
+  SetupLock(SetupLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  SetupLock& operator=(SetupLock&&) = delete;
+  ~SetupLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+
+ private:
+  explicit SetupLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// A bound parameter: text, integer or NULL.
+using Param = std::variant<std::monostate, std::string, int64_t>;
+
+template <class T>
+Param opt_param(const std::optional<T>& value) {
+  if (!value) return std::monostate{};
+  if constexpr (std::is_same_v<T, std::string>) {
+    return *value;
+  } else {
+    return static_cast<int64_t>(*value);
+  }
+}
+
+// Names stored in the database for the enums; local so policy/ does not need vfio's code.
+const char* protocol_name(VlanProtocol p) {
+  return p == VlanProtocol::dot1ad ? "802.1ad" : "802.1Q";
+}
+const char* link_state_name(LinkState s) {
+  switch (s) {
+    case LinkState::enable:
+      return "enable";
+    case LinkState::disable:
+      return "disable";
+    case LinkState::automatic:
+      break;
+  }
+  return "auto";
+}
+
+}  // namespace
+
+// The one place where SQLite result codes become Errors.
+static Error sqlite_error(sqlite3* db, int rc, std::string_view what,
+                          std::chrono::milliseconds busy_timeout) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    const auto ms = busy_timeout.count();
+    const std::string span =
+        ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+    return Error{ErrorKind::conflict,
+                 std::string(what) + ": the claims database stayed locked for " + span +
+                     " (another vfhook process holds it)",
+                 0};
+  }
+  const char* message = db && sqlite3_errcode(db) == rc ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  ErrorKind kind = ErrorKind::internal;
+  int sys_errno = 0;
+  switch (primary) {
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      kind = ErrorKind::os;
+      sys_errno = db ? sqlite3_system_errno(db) : 0;
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      kind = ErrorKind::invalid_input;
+      break;
+    case SQLITE_CONSTRAINT:
+      kind = ErrorKind::conflict;
+      break;
+    default:
+      break;
+  }
+  return Error{kind, std::string(what) + ": " + message + " (sqlite " + std::to_string(rc) + ")",
+               sys_errno};
+}
+
+namespace {
+
+class SqliteStore;
+
+// One prepared statement with its parameters bound; rows are read with the column helpers,
+// which validate the column's type as untrusted input.
+class Query {
+ public:
+  Query(SqliteStore& store, StmtHandle stmt) : store_(store), stmt_(std::move(stmt)) {}
+  Result<bool> step();  // true: a row is ready
+  Status run();         // steps to the end, ignoring rows
+
+  Result<std::optional<int64_t>> integer(int column, std::string_view name) const;
+  Result<std::optional<std::string>> text(int column, std::string_view name) const;
+
+ private:
+  SqliteStore& store_;
+  StmtHandle stmt_;
+};
+
+class SqliteStore final : public Store, public StoreTransaction {
+ public:
+  SqliteStore(std::string path, FileHandle file, DbHandle db,
+              std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)),
+        file_(std::move(file)),
+        db_(std::move(db)),
+        busy_timeout_(busy_timeout) {}
+
+  Error error(int rc, std::string_view what) const {
+    return sqlite_error(db_.get(), rc, what, busy_timeout_)
+        .with_context("claims database " + path_);
+  }
+  Error bad_row(std::string_view table, const std::string& key, const std::string& why) const {
+    return Error{ErrorKind::invalid_input,
+                 "claims database " + path_ + ": " + std::string(table) + " row '" +
+                     key.substr(0, 64) + "': " + why,
+                 0};
+  }
+
+  Result<Query> query(const char* sql, std::initializer_list<Param> params = {}) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr);
+    StmtHandle stmt(raw);
+    if (rc != SQLITE_OK) return fail(error(rc, "prepare"));
+    int index = 1;
+    for (const Param& param : params) {
+      if (const auto* s = std::get_if<std::string>(&param)) {
+        rc =
+            sqlite3_bind_text(raw, index, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+      } else if (const auto* i = std::get_if<int64_t>(&param)) {
+        rc = sqlite3_bind_int64(raw, index, *i);
+      } else {
+        rc = sqlite3_bind_null(raw, index);
+      }
+      if (rc != SQLITE_OK) return fail(error(rc, "bind"));
+      ++index;
+    }
+    return Query(*this, std::move(stmt));
+  }
+  Status exec(const char* sql, std::initializer_list<Param> params = {}) {
+    VF_ASSIGN(q, query(sql, params));
+    return q.run();
+  }
+
+  Result<std::optional<std::string>> current_journal_mode() {
+    VF_ASSIGN(q, query("PRAGMA journal_mode"));
+    VF_ASSIGN(has_row, q.step());
+    if (!has_row) return std::optional<std::string>();
+    return q.text(0, "journal_mode");
+  }
+
+  Status initialize() {
+    // journal_mode returns a row; the others return nothing. WAL is a property of the file:
+    // switch only when it is not WAL yet (the switch needs the database to itself).
+    VF_ASSIGN(mode, current_journal_mode());
+    if (mode != "wal") VF_TRY(exec("PRAGMA journal_mode=WAL"));
+    VF_TRY(exec("PRAGMA synchronous=NORMAL"));
+    VF_TRY(exec("PRAGMA foreign_keys=ON"));
+    return transaction([&](StoreTransaction&) -> Status {
+      VF_ASSIGN(q, query("PRAGMA user_version"));
+      VF_ASSIGN(has_row, q.step());
+      VF_ASSIGN(version, has_row ? q.integer(0, "user_version") : std::optional<int64_t>(0));
+      const int64_t v = version.value_or(0);
+      if (v == schema_version) return ok();
+      if (v != 0) {
+        return fail(ErrorKind::invalid_input,
+                    "claims database " + path_ + " has schema version " + std::to_string(v) +
+                        ", this vfhook knows version " + std::to_string(schema_version));
+      }
+      VF_TRY(
+          exec("CREATE TABLE claims (vf TEXT PRIMARY KEY NOT NULL, domain TEXT NOT NULL,"
+               " pool TEXT NOT NULL, pf TEXT NOT NULL, vf_index INTEGER NOT NULL,"
+               " claimed_at INTEGER NOT NULL)"));
+      VF_TRY(
+          exec("CREATE TABLE reservations (vf TEXT PRIMARY KEY NOT NULL, domain TEXT NOT NULL,"
+               " pool TEXT NOT NULL)"));
+      // NULL in a settings column: vfhook did not change that setting. driver NULL: unbound.
+      VF_TRY(exec(
+          "CREATE TABLE snapshots (vf TEXT PRIMARY KEY NOT NULL, driver TEXT,"
+          " rebind_driver INTEGER NOT NULL, mac TEXT, vlan INTEGER, qos INTEGER, proto TEXT,"
+          " spoofchk INTEGER, trust INTEGER, link_state TEXT, min_tx INTEGER, max_tx INTEGER)"));
+      return exec("PRAGMA user_version = 1");
+    });
+  }
+
+  // Store
+  Status transaction(const std::function<Status(StoreTransaction&)>& body) override {
+    VF_TRY(exec("BEGIN IMMEDIATE"));
+    struct RollbackUnlessCommitted {
+      SqliteStore& store;
+      bool committed = false;
+      ~RollbackUnlessCommitted() {
+        if (!committed) (void)store.exec("ROLLBACK");
+      }
+    } guard{*this};
+    VF_TRY(body(*this));
+    VF_TRY(exec("COMMIT"));
+    guard.committed = true;
+    return ok();
+  }
+
+  // StoreTransaction
+  Result<std::vector<Claim>> claims() override {
+    VF_ASSIGN(q, query("SELECT vf, domain, pool, pf, vf_index FROM claims ORDER BY vf"));
+    std::vector<Claim> out;
+    for (;;) {
+      VF_ASSIGN(row, q.step());
+      if (!row) break;
+      VF_ASSIGN(vf, q.text(0, "vf"));
+      VF_ASSIGN(domain, q.text(1, "domain"));
+      VF_ASSIGN(pool, q.text(2, "pool"));
+      VF_ASSIGN(pf, q.text(3, "pf"));
+      VF_ASSIGN(index, q.integer(4, "vf_index"));
+      const std::string key = vf.value_or("");
+      auto address = PciAddress::parse(key);
+      if (!address) return fail(bad_row("claims", key, address.error().message));
+      if (!domain || domain->empty() || !pool || !pf || !index || *index < -1 || *index > 65535) {
+        return fail(bad_row("claims", key, "missing or invalid domain, pool, pf or vf_index"));
+      }
+      out.push_back(Claim{*address, *domain, *pool, *pf, static_cast<int>(*index)});
+    }
+    return out;
+  }
+
+  Result<std::vector<Reservation>> reservations() override {
+    VF_ASSIGN(q, query("SELECT vf, domain, pool FROM reservations ORDER BY vf"));
+    std::vector<Reservation> out;
+    for (;;) {
+      VF_ASSIGN(row, q.step());
+      if (!row) break;
+      VF_ASSIGN(vf, q.text(0, "vf"));
+      VF_ASSIGN(domain, q.text(1, "domain"));
+      VF_ASSIGN(pool, q.text(2, "pool"));
+      const std::string key = vf.value_or("");
+      auto address = PciAddress::parse(key);
+      if (!address) return fail(bad_row("reservations", key, address.error().message));
+      if (!domain || domain->empty() || !pool) {
+        return fail(bad_row("reservations", key, "missing domain or pool"));
+      }
+      out.push_back(Reservation{*address, *domain, *pool});
+    }
+    return out;
+  }
+
+  // The domain in `table` holding `vf`, if any.
+  Result<std::optional<std::string>> holder(const char* sql, const PciAddress& vf) {
+    VF_ASSIGN(q, query(sql, {vf.to_string()}));
+    VF_ASSIGN(row, q.step());
+    if (!row) return std::optional<std::string>();
+    return q.text(0, "domain");
+  }
+
+  Status add_claim(const Claim& claim) override {
+    const std::string vf = claim.vf.to_string();
+    VF_ASSIGN(claimed_by, holder("SELECT domain FROM claims WHERE vf = ?1", claim.vf));
+    if (claimed_by) {
+      return fail(ErrorKind::conflict, "VF " + vf + " is held by domain '" + *claimed_by + "'");
+    }
+    VF_ASSIGN(reserved_by, holder("SELECT domain FROM reservations WHERE vf = ?1", claim.vf));
+    if (reserved_by && *reserved_by != claim.domain) {
+      return fail(ErrorKind::conflict,
+                  "VF " + vf + " is reserved for domain '" + *reserved_by + "'");
+    }
+    return exec(
+        "INSERT INTO claims (vf, domain, pool, pf, vf_index, claimed_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, CAST(strftime('%s', 'now') AS INTEGER))",
+        {vf, claim.domain, claim.pool, claim.pf, int64_t{claim.vf_index}});
+  }
+
+  Status remove_claim(const PciAddress& vf) override {
+    return exec("DELETE FROM claims WHERE vf = ?1", {vf.to_string()});
+  }
+
+  Status add_reservation(const Reservation& reservation) override {
+    const std::string vf = reservation.vf.to_string();
+    VF_ASSIGN(reserved_by, holder("SELECT domain FROM reservations WHERE vf = ?1", reservation.vf));
+    if (reserved_by && *reserved_by != reservation.domain) {
+      return fail(ErrorKind::conflict,
+                  "VF " + vf + " is reserved for domain '" + *reserved_by + "'");
+    }
+    return exec("INSERT OR REPLACE INTO reservations (vf, domain, pool) VALUES (?1, ?2, ?3)",
+                {vf, reservation.domain, reservation.pool});
+  }
+
+  Status remove_reservation(const PciAddress& vf) override {
+    return exec("DELETE FROM reservations WHERE vf = ?1", {vf.to_string()});
+  }
+
+  Status save_snapshot(const VfSnapshot& s) override {
+    const VfSettings& c = s.changed;
+    std::optional<std::string> mac, proto, link;
+    if (c.mac) mac = c.mac->to_string();
+    if (c.vlan) proto = protocol_name(c.vlan->protocol);
+    if (c.link_state) link = link_state_name(*c.link_state);
+    std::optional<int64_t> vlan, qos, min_tx, max_tx;
+    if (c.vlan) vlan = c.vlan->id, qos = c.vlan->qos;
+    if (c.rates) min_tx = c.rates->min_tx, max_tx = c.rates->max_tx;
+    // First snapshot wins: it holds the state from before vfhook touched the VF.
+    return exec(
+        "INSERT OR IGNORE INTO snapshots (vf, driver, rebind_driver, mac, vlan, qos, proto,"
+        " spoofchk, trust, link_state, min_tx, max_tx)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        {s.vf.to_string(), opt_param(s.driver), int64_t{s.rebind_driver ? 1 : 0}, opt_param(mac),
+         opt_param(vlan), opt_param(qos), opt_param(proto), opt_param(c.spoofchk),
+         opt_param(c.trust), opt_param(link), opt_param(min_tx), opt_param(max_tx)});
+  }
+
+  Result<std::optional<VfSnapshot>> snapshot(const PciAddress& vf) override {
+    const std::string key = vf.to_string();
+    VF_ASSIGN(q, query("SELECT driver, rebind_driver, mac, vlan, qos, proto, spoofchk, trust,"
+                       " link_state, min_tx, max_tx FROM snapshots WHERE vf = ?1",
+                       {key}));
+    VF_ASSIGN(row, q.step());
+    if (!row) return std::optional<VfSnapshot>();
+    auto bad = [&](const std::string& why) { return fail(bad_row("snapshots", key, why)); };
+    VfSnapshot s;
+    s.vf = vf;
+    VF_ASSIGN(driver, q.text(0, "driver"));
+    VF_ASSIGN(rebind, q.integer(1, "rebind_driver"));
+    VF_ASSIGN(mac, q.text(2, "mac"));
+    VF_ASSIGN(vlan, q.integer(3, "vlan"));
+    VF_ASSIGN(qos, q.integer(4, "qos"));
+    VF_ASSIGN(proto, q.text(5, "proto"));
+    VF_ASSIGN(spoofchk, q.integer(6, "spoofchk"));
+    VF_ASSIGN(trust, q.integer(7, "trust"));
+    VF_ASSIGN(link, q.text(8, "link_state"));
+    VF_ASSIGN(min_tx, q.integer(9, "min_tx"));
+    VF_ASSIGN(max_tx, q.integer(10, "max_tx"));
+    auto is_bool = [](const std::optional<int64_t>& v) { return !v || *v == 0 || *v == 1; };
+
+    if (driver && (driver->empty() || driver->size() > 64)) return bad("invalid driver name");
+    s.driver = driver;
+    if (!rebind || !is_bool(rebind)) return bad("invalid rebind_driver");
+    s.rebind_driver = *rebind == 1;
+    if (mac) {
+      auto parsed = MacAddress::parse(*mac);
+      if (!parsed) return bad(parsed.error().message);
+      s.changed.mac = *parsed;
+    }
+    if (vlan.has_value() != qos.has_value() || vlan.has_value() != proto.has_value()) {
+      return bad("vlan, qos and proto must be set together");
+    }
+    if (vlan) {
+      if (*vlan < 0 || *vlan > 4094 || *qos < 0 || *qos > 7) return bad("invalid vlan or qos");
+      Vlan v{static_cast<uint16_t>(*vlan), static_cast<uint8_t>(*qos), VlanProtocol::dot1q};
+      if (*proto == "802.1ad") {
+        v.protocol = VlanProtocol::dot1ad;
+      } else if (*proto != "802.1Q") {
+        return bad("invalid VLAN protocol");
+      }
+      s.changed.vlan = v;
+    }
+    if (!is_bool(spoofchk) || !is_bool(trust)) return bad("invalid spoofchk or trust");
+    if (spoofchk) s.changed.spoofchk = *spoofchk == 1;
+    if (trust) s.changed.trust = *trust == 1;
+    if (link) {
+      if (*link == "auto") {
+        s.changed.link_state = LinkState::automatic;
+      } else if (*link == "enable") {
+        s.changed.link_state = LinkState::enable;
+      } else if (*link == "disable") {
+        s.changed.link_state = LinkState::disable;
+      } else {
+        return bad("invalid link_state");
+      }
+    }
+    if (min_tx.has_value() != max_tx.has_value()) return bad("min_tx and max_tx go together");
+    if (min_tx) {
+      constexpr int64_t max_rate = std::numeric_limits<uint32_t>::max();
+      if (*min_tx < 0 || *min_tx > max_rate || *max_tx < 0 || *max_tx > max_rate) {
+        return bad("invalid rates");
+      }
+      s.changed.rates =
+          VfSettings::Rates{static_cast<uint32_t>(*min_tx), static_cast<uint32_t>(*max_tx)};
+    }
+    return std::optional<VfSnapshot>(std::move(s));
+  }
+
+  Status remove_snapshot(const PciAddress& vf) override {
+    return exec("DELETE FROM snapshots WHERE vf = ?1", {vf.to_string()});
+  }
+
+ private:
+  std::string path_;
+  FileHandle file_;  // declared before db_: closed after the connection
+  DbHandle db_;
+  std::chrono::milliseconds busy_timeout_;
+};
+
+Result<bool> Query::step() {
+  const int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return fail(store_.error(rc, "step"));
+}
+
+Status Query::run() {
+  for (;;) {
+    VF_ASSIGN(row, step());
+    if (!row) return ok();
+  }
+}
+
+Result<std::optional<int64_t>> Query::integer(int column, std::string_view name) const {
+  const int type = sqlite3_column_type(stmt_.get(), column);
+  if (type == SQLITE_NULL) return std::optional<int64_t>();
+  if (type != SQLITE_INTEGER) {
+    return fail(ErrorKind::invalid_input,
+                "claims database: column " + std::string(name) + " is not an integer");
+  }
+  return std::optional<int64_t>(sqlite3_column_int64(stmt_.get(), column));
+}
+
+Result<std::optional<std::string>> Query::text(int column, std::string_view name) const {
+  const int type = sqlite3_column_type(stmt_.get(), column);
+  if (type == SQLITE_NULL) return std::optional<std::string>();
+  if (type != SQLITE_TEXT) {
+    return fail(ErrorKind::invalid_input,
+                "claims database: column " + std::string(name) + " is not text");
+  }
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
+  const int size = sqlite3_column_bytes(stmt_.get(), column);
+  if (size > 4096) {
+    return fail(ErrorKind::invalid_input,
+                "claims database: column " + std::string(name) + " is too long");
+  }
+  return std::optional<std::string>(std::string(data, static_cast<size_t>(size)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  return open(path, std::chrono::seconds(10));
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path,
+                                           std::chrono::milliseconds busy_timeout) {
+  // Create the file ourselves so it is 0600 from the start (SQLite would use 0644 & ~umask);
+  // SQLite gives its -wal and -shm files the same mode as the database.
+  FileHandle file(
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600));
+  if (file.get() < 0) return fail(errno_error(errno, "open claims database " + path));
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) {
+    return fail(errno_error(errno, "stat claims database " + path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::invalid_input, "claims database " + path + " is not a regular file");
+  }
+  VF_ASSIGN(setup_lock, SetupLock::acquire(file.get(), path, busy_timeout));
+
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &raw,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+      nullptr);
+  DbHandle db(raw);
+  if (rc != SQLITE_OK) {
+    return fail(
+        sqlite_error(raw, rc, "open", busy_timeout).with_context("claims database " + path));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
+  auto store = std::make_unique<SqliteStore>(path, std::move(file), std::move(db), busy_timeout);
+  VF_TRY(store->initialize());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace vfhook

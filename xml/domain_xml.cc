@@ -13,9 +13,12 @@ namespace vfhook {
 
 std::string_view to_string(PortKind kind) {
   switch (kind) {
-    case PortKind::interface_hostdev: return "interface type='hostdev'";
-    case PortKind::interface_network: return "interface type='network'";
-    case PortKind::hostdev: return "hostdev";
+    case PortKind::interface_hostdev:
+      return "interface type='hostdev'";
+    case PortKind::interface_network:
+      return "interface type='network'";
+    case PortKind::hostdev:
+      return "hostdev";
   }
   return "device";
 }
@@ -61,6 +64,9 @@ Result<DomainXml> DomainXml::parse(std::string_view text) {
   VF_ASSIGN(doc, xmlnode::parse_untrusted(text, kMaxDomainXmlBytes, "domain XML"));
   impl->doc = std::move(doc);
   const xmlNode* root = impl->root();
+  if (root != nullptr && root->ns != nullptr)
+    return fail(ErrorKind::invalid_input,
+                "domain XML refused: its root element is in a namespace; libvirt's is not");
   if (!xmlnode::is_element(root, "domain"))
     return fail(ErrorKind::invalid_input,
                 "domain XML refused: its root element is <" +
@@ -68,7 +74,8 @@ Result<DomainXml> DomainXml::parse(std::string_view text) {
                     ">, not <domain>");
 
   const xmlNode* name = xmlnode::first_child(root, "name");
-  if (name == nullptr) return fail(ErrorKind::invalid_input, "domain XML refused: it has no <name>");
+  if (name == nullptr)
+    return fail(ErrorKind::invalid_input, "domain XML refused: it has no <name>");
   impl->name = element_text(name);
   VF_TRY(check_domain_name(impl->name));
   if (const xmlNode* uuid = xmlnode::first_child(root, "uuid")) {
@@ -95,10 +102,18 @@ DomainXml::DomainXml(DomainXml&&) noexcept = default;
 DomainXml& DomainXml::operator=(DomainXml&&) noexcept = default;
 DomainXml::~DomainXml() = default;
 
-const std::string& DomainXml::name() const { return impl_->name; }
-const std::string& DomainXml::uuid() const { return impl_->uuid; }
-const std::vector<VfPort>& DomainXml::vf_ports() const { return impl_->ports; }
-std::vector<int> DomainXml::memory_numa_nodes() const { return impl_->numa_nodes; }
+const std::string& DomainXml::name() const {
+  return impl_->name;
+}
+const std::string& DomainXml::uuid() const {
+  return impl_->uuid;
+}
+const std::vector<VfPort>& DomainXml::vf_ports() const {
+  return impl_->ports;
+}
+std::vector<int> DomainXml::memory_numa_nodes() const {
+  return impl_->numa_nodes;
+}
 
 Result<std::vector<PortRecord>> DomainXml::port_records() const {
   return read_port_records(impl_->root());
@@ -110,8 +125,9 @@ Status DomainXml::set_port_records(const std::vector<PortRecord>& records) {
 
 Status DomainXml::set_host_source(size_t ordinal, const PciAddress& host) {
   if (ordinal >= impl_->ports.size())
-    return fail(ErrorKind::internal, "no VF port #" + std::to_string(ordinal) + " (the domain has " +
-                                         std::to_string(impl_->ports.size()) + ")");
+    return fail(ErrorKind::internal, "no VF port #" + std::to_string(ordinal) +
+                                         " (the domain has " + std::to_string(impl_->ports.size()) +
+                                         ")");
   VfPort& port = impl_->ports[ordinal];
   xmlNode* address = impl_->source_addresses[ordinal];
   if (address == nullptr)

@@ -68,6 +68,8 @@ bool is_valid_pool_name(std::string_view name) {
   return true;
 }
 
-bool is_valid_network_name(std::string_view name) { return is_plain_name(name); }
+bool is_valid_network_name(std::string_view name) {
+  return is_plain_name(name);
+}
 
 }  // namespace vfhook

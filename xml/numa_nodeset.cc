@@ -22,20 +22,21 @@ bool parse_node(std::string_view text, int& out) {
 
 Result<std::vector<int>> parse_numa_nodeset(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return fail(ErrorKind::invalid_input, "NUMA nodeset '" + xmlnode::printable(text) +
-                                              "' refused: " + std::string(why));
+    return fail(ErrorKind::invalid_input,
+                "NUMA nodeset '" + xmlnode::printable(text) + "' refused: " + std::string(why));
   };
   std::bitset<kMaxNumaNode + 1> included, excluded;
   if (text.empty()) return bad("it is empty");
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string_view item =
-        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (item.empty()) return bad("empty item");
     if (item[0] == '^') {
       int node;
-      if (!parse_node(item.substr(1), node)) return bad("bad exclusion '" + xmlnode::printable(item) + "'");
+      if (!parse_node(item.substr(1), node))
+        return bad("bad exclusion '" + xmlnode::printable(item) + "'");
       excluded.set(static_cast<size_t>(node));
     } else {
       size_t dash = item.find('-');

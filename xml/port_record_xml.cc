@@ -55,9 +55,12 @@ std::string_view protocol_word(VlanProtocol protocol) {
 
 std::string_view link_word(LinkState state) {
   switch (state) {
-    case LinkState::automatic: return "auto";
-    case LinkState::enable: return "enable";
-    case LinkState::disable: return "disable";
+    case LinkState::automatic:
+      return "auto";
+    case LinkState::enable:
+      return "enable";
+    case LinkState::disable:
+      return "disable";
   }
   return "auto";
 }
@@ -73,16 +76,16 @@ std::string record_label(size_t index, const std::optional<std::string>& alias,
 }
 
 std::string record_label(size_t index, const PortRecord& record) {
-  return record_label(index, record.alias,
-                      record.mac ? std::optional<std::string>(record.mac->to_string())
-                                 : std::nullopt);
+  return record_label(
+      index, record.alias,
+      record.mac ? std::optional<std::string>(record.mac->to_string()) : std::nullopt);
 }
 
 Result<PortRecord> parse_record(const xmlNode* port, size_t index) {
   const std::string label = record_label(index, attribute(port, "alias"), attribute(port, "mac"));
   auto bad = [&](const std::string& name, std::string_view value, std::string_view why) {
-    return fail(ErrorKind::invalid_input, label + ": " + name + "='" + printable(value) +
-                                              "' refused: " + std::string(why));
+    return fail(ErrorKind::invalid_input,
+                label + ": " + name + "='" + printable(value) + "' refused: " + std::string(why));
   };
   PortRecord record;
   std::optional<uint16_t> vlan_id;
@@ -156,8 +159,10 @@ Result<PortRecord> parse_record(const xmlNode* port, size_t index) {
   if ((qos || protocol) && !vlan_id)
     return fail(ErrorKind::invalid_input,
                 label + ": qos and protocol need a vlan (an untagged port has neither)");
-  if (vlan_id) record.vlan = Vlan{*vlan_id, qos.value_or(0), protocol.value_or(VlanProtocol::dot1q)};
-  if (min_rate || max_rate) record.rates = VfSettings::Rates{min_rate.value_or(0), max_rate.value_or(0)};
+  if (vlan_id)
+    record.vlan = Vlan{*vlan_id, qos.value_or(0), protocol.value_or(VlanProtocol::dot1q)};
+  if (min_rate || max_rate)
+    record.rates = VfSettings::Rates{min_rate.value_or(0), max_rate.value_or(0)};
   auto valid = validate_port_record(record);
   if (!valid) return fail(valid.error().with_context(label));
   return record;
@@ -279,8 +284,7 @@ Status write_port_records(xmlNode* root, const std::vector<PortRecord>& records)
     }
     if (record.spoofchk) set_attribute(port, "spoofchk", *record.spoofchk ? "on" : "off");
     if (record.trust) set_attribute(port, "trust", *record.trust ? "on" : "off");
-    if (record.link_state)
-      set_attribute(port, "link", std::string(link_word(*record.link_state)));
+    if (record.link_state) set_attribute(port, "link", std::string(link_word(*record.link_state)));
     if (record.rates) {
       set_attribute(port, "min-tx-rate", std::to_string(record.rates->min_tx));
       set_attribute(port, "max-tx-rate", std::to_string(record.rates->max_tx));

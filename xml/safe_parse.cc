@@ -67,8 +67,8 @@ Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::str
   ctxt->sax->serror = collect_error;
   ctxt->_private = &first;
   const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-  DocPtr doc(xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()),
-                               "domain.xml", nullptr, options));
+  DocPtr doc(xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()), "domain.xml",
+                               nullptr, options));
   if (!doc || !ctxt->wellFormed) {
     if (first.message.empty()) {
       const xmlError* last = xmlCtxtGetLastError(ctxt.get());
@@ -78,9 +78,9 @@ Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::str
         while (!first.message.empty() && first.message.back() == '\n') first.message.pop_back();
       }
     }
-    return fail(ErrorKind::invalid_input,
-                prefix + "it is not well-formed XML (line " + std::to_string(first.line) +
-                    ": " + printable(first.message, 200) + ")");
+    return fail(ErrorKind::invalid_input, prefix + "it is not well-formed XML (line " +
+                                              std::to_string(first.line) + ": " +
+                                              printable(first.message, 200) + ")");
   }
   if (doc->intSubset != nullptr || doc->extSubset != nullptr)
     return fail(ErrorKind::invalid_input,

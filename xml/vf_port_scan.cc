@@ -88,15 +88,12 @@ Status read_interface_common(const xmlNode* iface, VfPort& port) {
   return ok();
 }
 
-// How errors name a device before its VfPort is complete.
+// How errors name a device before its VfPort is complete: its position among the elements
+// of its kind, and its MAC when it has one.
 std::string device_label(const char* element, size_t position, const xmlNode* node) {
   std::string label = std::string("<devices> ") + element + " #" + std::to_string(position);
   if (auto mac = attribute(first_child(node, "mac"), "address"))
     label += " (mac " + printable(*mac, 17) + ")";
-  else if (auto host = first_child(first_child(node, "source"), "address"))
-    label += " (" + printable(attribute(host, "bus").value_or("?"), 8) + ":" +
-             printable(attribute(host, "slot").value_or("?"), 8) + "." +
-             printable(attribute(host, "function").value_or("?"), 8) + ")";
   return label;
 }
 
@@ -191,7 +188,8 @@ Result<std::vector<ScannedPort>> scan_vf_ports(const xmlNode* root, const Record
     for (const xmlNode* node = devices->children; node != nullptr; node = node->next) {
       Result<std::optional<ScannedPort>> found = std::optional<ScannedPort>();
       if (xmlnode::is_element(node, "interface")) {
-        found = with_context(scan_interface(node, keys), device_label("interface", ++interfaces, node));
+        found =
+            with_context(scan_interface(node, keys), device_label("interface", ++interfaces, node));
       } else if (xmlnode::is_element(node, "hostdev")) {
         found = with_context(scan_hostdev(node), device_label("hostdev", ++hostdevs, node));
       }

@@ -38,8 +38,12 @@ struct BufferFree {
 };
 using BufferPtr = std::unique_ptr<xmlBuffer, BufferFree>;
 
-inline const xmlChar* x(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
-inline const char* c(const xmlChar* text) { return reinterpret_cast<const char*>(text); }
+inline const xmlChar* x(const char* text) {
+  return reinterpret_cast<const xmlChar*>(text);
+}
+inline const char* c(const xmlChar* text) {
+  return reinterpret_cast<const char*>(text);
+}
 
 // An element with this local name and no namespace.
 bool is_element(const xmlNode* node, const char* name);

@@ -1,9 +1,33 @@
 // DomainXml: a libvirt domain definition read from untrusted input, the VF ports found in it,
 // and the edits vfhook makes (host source addresses, port records).
 //
-// Parsing refuses any DOCTYPE (so no entity expansion, no external entities), input over
-// kMaxDomainXmlBytes, and anything but a <domain> root. libxml2 runs with
-// XML_PARSE_NONET|XML_PARSE_NOERROR|XML_PARSE_NOWARNING and never XML_PARSE_NOENT/HUGE.
+// Parsing refuses any DOCTYPE or ENTITY (checked on the raw text before libxml2 runs, and on
+// the tree after), so nothing expands and no external entity is read; input over
+// kMaxDomainXmlBytes; anything but a namespace-less <domain> root. libxml2 runs with
+// XML_PARSE_NONET|XML_PARSE_NOERROR|XML_PARSE_NOWARNING, never NOENT/DTDLOAD/HUGE, and prints
+// nothing. Every refusal is ErrorKind::invalid_input with a message for the operator.
+//
+// parse() also validates, and refuses the whole document on a bad value in: <name> (1..255
+// bytes, no '/' or control characters), <uuid>, <numatune><memory nodeset>, and every VF
+// port (below): PCI addresses, MACs (unicast), aliases ([A-Za-z0-9_-]{1,64}), managed
+// (yes/no), VLAN (one tag 0..4094). Port records are validated only by port_records(), so a
+// typo in a record never hides which devices are VF ports.
+//
+// Which devices are VF ports (direct children of <devices>, in document order):
+//  - <interface type='hostdev'>: host from <source><address>, MAC, VLAN, alias, guest address.
+//  - <hostdev mode='subsystem' type='pci'>: host, alias, guest address. usb, scsi, mdev and
+//    other hostdevs are not listed.
+//  - <interface type='network'> only when it is known to be a VF:
+//      * resolved: it has <actual type='hostdev'> (libvirt's status form), whose <source>
+//        <address>, managed and <vlan> are used. libvirt may instead show a network-chosen VF
+//        directly as <interface type='hostdev'>, which is the first case;
+//      * unresolved (prepare, or a definition) and a vfhook port record names it by alias or
+//        MAC: listed with no host (set_host_source refuses it) and managed=false.
+//    An unresolved network interface without a record may be a plain bridge network and is
+//    not listed. One resolved to another <actual> type is not listed either, unless a record
+//    names it: then parse() fails (the record expects a VF).
+// A VLAN trunk (trunk='yes', several tags, nativeMode) on a VF port makes parse() fail:
+// libvirt refuses trunks on hostdev interfaces, and a VF carries one 802.1Q tag.
 #pragma once
 
 #include <cstddef>
@@ -31,13 +55,13 @@ std::string_view to_string(PortKind kind);
 
 struct VfPort {
   PortKind kind = PortKind::interface_hostdev;
-  size_t ordinal = 0;                   // position among the domain's VF ports (document order)
-  bool managed = false;                 // managed='yes': libvirt binds/unbinds vfio-pci itself
-  std::optional<PciAddress> host;       // host source; absent for an unresolved network port
-  std::optional<MacAddress> mac;        // interfaces: <mac address>
-  std::optional<uint16_t> vlan_tag;     // interfaces: libvirt's single <vlan><tag id>
-  std::optional<std::string> network;   // interface_network: <source network>
-  std::string alias;                    // <alias name>, "" when absent
+  size_t ordinal = 0;                       // position among the domain's VF ports (document order)
+  bool managed = false;                     // managed='yes': libvirt binds/unbinds vfio-pci itself
+  std::optional<PciAddress> host;           // host source; absent for an unresolved network port
+  std::optional<MacAddress> mac;            // interfaces: <mac address>
+  std::optional<uint16_t> vlan_tag;         // interfaces: libvirt's single <vlan><tag id>
+  std::optional<std::string> network;       // interface_network: <source network>
+  std::string alias;                        // <alias name>, "" when absent
   std::optional<PciAddress> guest_address;  // <address type='pci'> the guest sees
 
   // "interface 52:54:00:aa:00:01" / "hostdev 0000:01:10.2": how messages name the port.
@@ -61,14 +85,23 @@ class DomainXml {
   // NUMA nodes the guest's memory is bound to (<numatune><memory nodeset>), empty if unbound.
   [[nodiscard]] std::vector<int> memory_numa_nodes() const;
 
-  // vfhook's port records from <metadata>, validated; empty when there are none.
+  // vfhook's port records from <metadata>, validated; empty when there are none. Refuses
+  // unknown attributes or elements, a second vfhook element, and two records naming the
+  // same alias, MAC or host; errors name the record (#index, alias or MAC) and attribute.
   [[nodiscard]] Result<std::vector<PortRecord>> port_records() const;
-  // Replaces vfhook's metadata element with these records (creating <metadata> if needed).
+  // Replaces vfhook's metadata element with these records (creating <metadata> if needed;
+  // an empty list removes the element). Records are validated first (a Vlan must have an ID
+  // 1..4094: untagged is no vlan); on error the document is unchanged. Round-trips with
+  // port_records().
   Status set_port_records(const std::vector<PortRecord>& records);
 
-  // Points the port with this ordinal at a different host PCI function.
+  // Points the port with this ordinal at a different host PCI function: rewrites only the
+  // attributes of its host <source><address> (inside <actual> for a resolved network port),
+  // so MAC, alias and guest address stay byte-identical for libvirt's ABI check. Fails
+  // (not_found) for an unresolved network port, which has no host source yet.
   Status set_host_source(size_t ordinal, const PciAddress& host);
 
+  // The document as UTF-8, without an XML declaration (libvirt writes none).
   [[nodiscard]] std::string serialize() const;
 
  private:
@@ -90,6 +123,8 @@ struct HostdevInterfaceSpec {
   std::string alias;                        // must start with "ua-" (libvirt's user alias rule)
   std::optional<PciAddress> guest_address;  // keeps the guest's NIC name across VFs
 };
+// The element as text (built with libxml2, never by pasting strings). Refuses an alias that
+// is not a valid user alias, a multicast or zero MAC, and a VLAN tag outside 1..4094.
 Result<std::string> render_hostdev_interface(const HostdevInterfaceSpec& spec);
 
 }  // namespace vfhook

@@ -32,13 +32,13 @@ struct PortRecord {
   std::optional<MacAddress> mac;
   std::optional<PciAddress> host;
 
-  std::string pool;                   // required; a pool of the host config
-  std::optional<Vlan> vlan;           // absent: untagged
-  std::optional<bool> spoofchk;       // absent: the pool's default
-  std::optional<bool> trust;          // absent: the pool's default
+  std::string pool;              // required; a pool of the host config
+  std::optional<Vlan> vlan;      // absent: untagged
+  std::optional<bool> spoofchk;  // absent: the pool's default
+  std::optional<bool> trust;     // absent: the pool's default
   std::optional<LinkState> link_state;
   std::optional<VfSettings::Rates> rates;
-  std::optional<std::string> ip;      // an IPv4 or IPv6 address, validated
+  std::optional<std::string> ip;  // an IPv4 or IPv6 address, validated
 
   bool operator==(const PortRecord&) const = default;
 };

@@ -1,0 +1,81 @@
+#include <gtest/gtest.h>
+
+#include "tests/xml/fixtures.h"
+#include "xml/domain_xml.h"
+
+namespace vfhook {
+namespace {
+
+PciAddress pci(std::string_view text) {
+  return *PciAddress::parse(text);
+}
+MacAddress mac(std::string_view text) {
+  return *MacAddress::parse(text);
+}
+
+HostdevInterfaceSpec full_spec() {
+  HostdevInterfaceSpec spec{pci("0000:01:10.2"), mac("52:54:00:aa:00:07"), 120, false,
+                            "ua-sriov-7",        pci("0000:08:00.0")};
+  return spec;
+}
+
+TEST(RenderHostdevInterface, ParsesBackToTheSamePort) {
+  auto text = render_hostdev_interface(full_spec());
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(text->rfind("<interface type=\"hostdev\" managed=\"no\">", 0), 0u) << *text;
+  auto domain = DomainXml::parse(testing::domain_with(*text));
+  ASSERT_TRUE(domain) << domain.error().message << "\n" << *text;
+  ASSERT_EQ(domain->vf_ports().size(), 1u);
+  const VfPort& port = domain->vf_ports()[0];
+  EXPECT_EQ(port.kind, PortKind::interface_hostdev);
+  EXPECT_FALSE(port.managed);
+  EXPECT_EQ(port.host, pci("0000:01:10.2"));
+  EXPECT_EQ(port.mac, mac("52:54:00:aa:00:07"));
+  EXPECT_EQ(port.vlan_tag, 120);
+  EXPECT_EQ(port.alias, "ua-sriov-7");
+  EXPECT_EQ(port.guest_address, pci("0000:08:00.0"));
+}
+
+TEST(RenderHostdevInterface, LeavesOutWhatIsNotSet) {
+  HostdevInterfaceSpec spec = full_spec();
+  spec.vlan_tag.reset();
+  spec.guest_address.reset();
+  spec.managed = true;
+  auto text = render_hostdev_interface(spec);
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(text->find("<vlan"), std::string::npos);
+  EXPECT_NE(text->find("managed=\"yes\""), std::string::npos);
+  auto domain = DomainXml::parse(testing::domain_with(*text));
+  ASSERT_TRUE(domain);
+  EXPECT_FALSE(domain->vf_ports()[0].guest_address);
+  EXPECT_FALSE(domain->vf_ports()[0].vlan_tag);
+  EXPECT_TRUE(domain->vf_ports()[0].managed);
+}
+
+TEST(RenderHostdevInterface, RefusesBadAliasMacAndVlan) {
+  for (std::string alias :
+       {std::string(), std::string("ua-"), std::string("hostdev0"), std::string("ua-a'b"),
+        std::string("ua-<x>"), std::string("ua-a/../b"), "ua-" + std::string(62, 'a')}) {
+    HostdevInterfaceSpec spec = full_spec();
+    spec.alias = alias;
+    auto text = render_hostdev_interface(spec);
+    EXPECT_FALSE(text) << alias;
+    if (!text) {
+      EXPECT_EQ(text.error().kind, ErrorKind::invalid_input);
+    }
+  }
+  HostdevInterfaceSpec spec = full_spec();
+  spec.mac = mac("33:33:00:00:00:01");
+  EXPECT_FALSE(render_hostdev_interface(spec));
+  spec = full_spec();
+  spec.mac = MacAddress{};
+  EXPECT_FALSE(render_hostdev_interface(spec));
+  for (uint16_t tag : {0, 4095, 65535}) {
+    spec = full_spec();
+    spec.vlan_tag = tag;
+    EXPECT_FALSE(render_hostdev_interface(spec)) << tag;
+  }
+}
+
+}  // namespace
+}  // namespace vfhook

@@ -1,0 +1,168 @@
+#include "xml/domain_xml.h"
+
+#include <libxml/xmlsave.h>
+
+#include "xml/names.h"
+#include "xml/numa_nodeset.h"
+#include "xml/port_record_xml.h"
+#include "xml/safe_parse.h"
+#include "xml/vf_port_scan.h"
+#include "xml/xml_node.h"
+
+namespace vfhook {
+
+std::string_view to_string(PortKind kind) {
+  switch (kind) {
+    case PortKind::interface_hostdev:
+      return "interface type='hostdev'";
+    case PortKind::interface_network:
+      return "interface type='network'";
+    case PortKind::hostdev:
+      return "hostdev";
+  }
+  return "device";
+}
+
+std::string VfPort::describe() const {
+  if (kind == PortKind::hostdev) {
+    if (host) return "hostdev " + host->to_string();
+    return alias.empty() ? "hostdev #" + std::to_string(ordinal) : "hostdev " + alias;
+  }
+  std::string text = "interface ";
+  if (mac)
+    text += mac->to_string();
+  else if (!alias.empty())
+    text += alias;
+  else
+    text += "#" + std::to_string(ordinal);
+  if (kind == PortKind::interface_network && network) text += " (network " + *network + ")";
+  return text;
+}
+
+struct DomainXml::Impl {
+  xmlnode::DocPtr doc;
+  std::string name;
+  std::string uuid;
+  std::vector<VfPort> ports;
+  std::vector<xmlNode*> source_addresses;  // per port; nullptr when unresolved
+  std::vector<int> numa_nodes;
+
+  [[nodiscard]] xmlNode* root() const { return xmlDocGetRootElement(doc.get()); }
+};
+
+namespace {
+
+std::string element_text(const xmlNode* node) {
+  xmlnode::XmlCharPtr content(xmlNodeGetContent(node));
+  return content ? std::string(xmlnode::c(content.get())) : std::string();
+}
+
+}  // namespace
+
+Result<DomainXml> DomainXml::parse(std::string_view text) {
+  auto impl = std::make_unique<Impl>();
+  VF_ASSIGN(doc, xmlnode::parse_untrusted(text, kMaxDomainXmlBytes, "domain XML"));
+  impl->doc = std::move(doc);
+  const xmlNode* root = impl->root();
+  if (root != nullptr && root->ns != nullptr)
+    return fail(ErrorKind::invalid_input,
+                "domain XML refused: its root element is in a namespace; libvirt's is not");
+  if (!xmlnode::is_element(root, "domain"))
+    return fail(ErrorKind::invalid_input,
+                "domain XML refused: its root element is <" +
+                    xmlnode::printable(root != nullptr ? xmlnode::c(root->name) : "") +
+                    ">, not <domain>");
+
+  const xmlNode* name = xmlnode::first_child(root, "name");
+  if (name == nullptr)
+    return fail(ErrorKind::invalid_input, "domain XML refused: it has no <name>");
+  impl->name = element_text(name);
+  VF_TRY(check_domain_name(impl->name));
+  if (const xmlNode* uuid = xmlnode::first_child(root, "uuid")) {
+    impl->uuid = element_text(uuid);
+    VF_TRY(check_uuid(impl->uuid));
+  }
+
+  const xmlNode* memory = xmlnode::first_child(xmlnode::first_child(root, "numatune"), "memory");
+  if (auto nodeset = xmlnode::attribute(memory, "nodeset")) {
+    VF_ASSIGN(nodes, with_context(parse_numa_nodeset(*nodeset), "<numatune><memory>"));
+    impl->numa_nodes = std::move(nodes);
+  }
+
+  VF_ASSIGN(scanned, scan_vf_ports(root, read_record_keys(root)));
+  for (ScannedPort& port : scanned) {
+    impl->ports.push_back(std::move(port.port));
+    impl->source_addresses.push_back(port.source_address);
+  }
+  return DomainXml(std::move(impl));
+}
+
+DomainXml::DomainXml(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DomainXml::DomainXml(DomainXml&&) noexcept = default;
+DomainXml& DomainXml::operator=(DomainXml&&) noexcept = default;
+DomainXml::~DomainXml() = default;
+
+const std::string& DomainXml::name() const {
+  return impl_->name;
+}
+const std::string& DomainXml::uuid() const {
+  return impl_->uuid;
+}
+const std::vector<VfPort>& DomainXml::vf_ports() const {
+  return impl_->ports;
+}
+std::vector<int> DomainXml::memory_numa_nodes() const {
+  return impl_->numa_nodes;
+}
+
+Result<std::vector<PortRecord>> DomainXml::port_records() const {
+  return read_port_records(impl_->root());
+}
+
+Status DomainXml::set_port_records(const std::vector<PortRecord>& records) {
+  return write_port_records(impl_->root(), records);
+}
+
+Status DomainXml::set_host_source(size_t ordinal, const PciAddress& host) {
+  if (ordinal >= impl_->ports.size())
+    return fail(ErrorKind::internal, "no VF port #" + std::to_string(ordinal) +
+                                         " (the domain has " + std::to_string(impl_->ports.size()) +
+                                         ")");
+  VfPort& port = impl_->ports[ordinal];
+  xmlNode* address = impl_->source_addresses[ordinal];
+  if (address == nullptr)
+    return fail(ErrorKind::not_found,
+                port.describe() +
+                    ": its network has not chosen a VF yet (no <actual>), so there is no host "
+                    "source to rewrite");
+  xmlnode::write_pci_address(address, host);
+  port.host = host;
+  return ok();
+}
+
+std::string DomainXml::serialize() const {
+  xmlnode::BufferPtr buffer(xmlBufferCreate());
+  if (!buffer) return {};
+  // XML_SAVE_NO_DECL: libvirt accepts a declaration, but its own XML never has one.
+  xmlSaveCtxt* save = xmlSaveToBuffer(buffer.get(), "UTF-8", XML_SAVE_NO_DECL);
+  if (save == nullptr) return {};
+  xmlSaveDoc(save, impl_->doc.get());
+  xmlSaveClose(save);
+  return std::string(xmlnode::c(xmlBufferContent(buffer.get())),
+                     static_cast<size_t>(xmlBufferLength(buffer.get())));
+}
+
+const PortRecord* find_record(const std::vector<PortRecord>& records, const VfPort& port) {
+  if (!port.alias.empty())
+    for (const PortRecord& record : records)
+      if (record.alias && *record.alias == port.alias) return &record;
+  if (port.kind != PortKind::hostdev && port.mac)
+    for (const PortRecord& record : records)
+      if (record.mac && *record.mac == *port.mac) return &record;
+  if (port.kind == PortKind::hostdev && port.host)
+    for (const PortRecord& record : records)
+      if (record.host && *record.host == *port.host) return &record;
+  return nullptr;
+}
+
+}  // namespace vfhook

@@ -1,0 +1,58 @@
+// render_hostdev_interface(): a new <interface type='hostdev'> built as a libxml2 tree, so no
+// value is ever pasted into markup by hand.
+#include <libxml/tree.h>
+
+#include "xml/domain_xml.h"
+#include "xml/names.h"
+#include "xml/xml_node.h"
+
+namespace vfhook {
+
+Result<std::string> render_hostdev_interface(const HostdevInterfaceSpec& spec) {
+  using xmlnode::set_attribute;
+  using xmlnode::x;
+  if (!is_valid_user_alias(spec.alias))
+    return fail(ErrorKind::invalid_input,
+                "alias '" + xmlnode::printable(spec.alias) +
+                    "' refused: a new device needs a user alias 'ua-' followed by [A-Za-z0-9_-]");
+  if (spec.mac.is_multicast() || spec.mac.is_zero())
+    return fail(ErrorKind::invalid_input,
+                "MAC " + spec.mac.to_string() + " refused: a VF needs a unicast, non-zero MAC");
+  if (spec.vlan_tag && (*spec.vlan_tag < 1 || *spec.vlan_tag > 4094))
+    return fail(ErrorKind::invalid_input, "VLAN tag " + std::to_string(*spec.vlan_tag) +
+                                              " refused: expected 1..4094 (unset: untagged)");
+
+  xmlnode::DocPtr doc(xmlNewDoc(x("1.0")));
+  if (!doc) return fail(ErrorKind::internal, "libxml2 could not allocate a document");
+  xmlNode* iface = xmlNewDocNode(doc.get(), nullptr, x("interface"), nullptr);
+  xmlDocSetRootElement(doc.get(), iface);
+  set_attribute(iface, "type", "hostdev");
+  set_attribute(iface, "managed", spec.managed ? "yes" : "no");
+  set_attribute(xmlNewChild(iface, nullptr, x("mac"), nullptr), "address", spec.mac.to_string());
+  xmlNode* source = xmlNewChild(iface, nullptr, x("source"), nullptr);
+  xmlNode* host = xmlNewChild(source, nullptr, x("address"), nullptr);
+  set_attribute(host, "type", "pci");
+  xmlnode::write_pci_address(host, spec.host);
+  if (spec.vlan_tag) {
+    xmlNode* vlan = xmlNewChild(iface, nullptr, x("vlan"), nullptr);
+    set_attribute(xmlNewChild(vlan, nullptr, x("tag"), nullptr), "id",
+                  std::to_string(*spec.vlan_tag));
+  }
+  set_attribute(xmlNewChild(iface, nullptr, x("alias"), nullptr), "name", spec.alias);
+  if (spec.guest_address) {
+    xmlNode* guest = xmlNewChild(iface, nullptr, x("address"), nullptr);
+    set_attribute(guest, "type", "pci");
+    xmlnode::write_pci_address(guest, *spec.guest_address);
+  }
+
+  xmlnode::BufferPtr buffer(xmlBufferCreate());
+  if (!buffer) return fail(ErrorKind::internal, "libxml2 could not allocate a buffer");
+  if (xmlNodeDump(buffer.get(), doc.get(), iface, 0, 1) < 0)
+    return fail(ErrorKind::internal, "libxml2 could not serialize the interface");
+  std::string text(xmlnode::c(xmlBufferContent(buffer.get())),
+                   static_cast<size_t>(xmlBufferLength(buffer.get())));
+  text += '\n';
+  return text;
+}
+
+}  // namespace vfhook

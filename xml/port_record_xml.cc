@@ -1,0 +1,311 @@
+#include "xml/port_record_xml.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "xml/names.h"
+#include "xml/xml_node.h"
+
+namespace vfhook {
+namespace {
+
+using xmlnode::attribute;
+using xmlnode::c;
+using xmlnode::printable;
+using xmlnode::set_attribute;
+using xmlnode::x;
+
+bool in_port_namespace(const xmlNode* node) {
+  return node->type == XML_ELEMENT_NODE && node->ns != nullptr && node->ns->href != nullptr &&
+         std::strcmp(c(node->ns->href), kPortNamespace) == 0;
+}
+
+// vfhook's element(s) under <metadata>, whatever prefix the document gave our namespace.
+std::vector<xmlNode*> vfhook_elements(const xmlNode* root) {
+  std::vector<xmlNode*> found;
+  const xmlNode* metadata = xmlnode::first_child(root, "metadata");
+  if (metadata == nullptr) return found;
+  for (xmlNode* child = metadata->children; child != nullptr; child = child->next)
+    if (in_port_namespace(child)) found.push_back(child);
+  return found;
+}
+
+bool parse_decimal(std::string_view text, uint64_t max, uint64_t& out) {
+  if (text.empty() || text.size() > 10) return false;
+  out = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return false;
+    out = out * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  return out <= max;
+}
+
+bool is_ip_address(std::string_view text) {
+  if (text.empty() || text.size() > 45) return false;  // INET6_ADDRSTRLEN - 1
+  std::string copy(text);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, copy.c_str(), buf) == 1 || inet_pton(AF_INET6, copy.c_str(), buf) == 1;
+}
+
+std::string_view protocol_word(VlanProtocol protocol) {
+  return protocol == VlanProtocol::dot1ad ? "802.1ad" : "802.1Q";
+}
+
+std::string_view link_word(LinkState state) {
+  switch (state) {
+    case LinkState::automatic:
+      return "auto";
+    case LinkState::enable:
+      return "enable";
+    case LinkState::disable:
+      return "disable";
+  }
+  return "auto";
+}
+
+std::string record_label(size_t index, const std::optional<std::string>& alias,
+                         const std::optional<std::string>& mac) {
+  std::string label = "vfhook port record #" + std::to_string(index + 1);
+  if (alias)
+    label += " (alias " + printable(*alias) + ")";
+  else if (mac)
+    label += " (mac " + printable(*mac) + ")";
+  return label;
+}
+
+std::string record_label(size_t index, const PortRecord& record) {
+  return record_label(
+      index, record.alias,
+      record.mac ? std::optional<std::string>(record.mac->to_string()) : std::nullopt);
+}
+
+Result<PortRecord> parse_record(const xmlNode* port, size_t index) {
+  const std::string label = record_label(index, attribute(port, "alias"), attribute(port, "mac"));
+  auto bad = [&](const std::string& name, std::string_view value, std::string_view why) {
+    return fail(ErrorKind::invalid_input,
+                label + ": " + name + "='" + printable(value) + "' refused: " + std::string(why));
+  };
+  PortRecord record;
+  std::optional<uint16_t> vlan_id;
+  std::optional<uint8_t> qos;
+  std::optional<VlanProtocol> protocol;
+  std::optional<uint32_t> min_rate, max_rate;
+  bool has_pool = false;
+  for (const xmlAttr* attr = port->properties; attr != nullptr; attr = attr->next) {
+    const std::string name = c(attr->name);
+    if (attr->ns != nullptr)
+      return fail(ErrorKind::invalid_input,
+                  label + ": attribute '" + printable(name) + "' refused: it has a namespace");
+    const std::string value = attribute(port, name.c_str()).value_or("");
+    uint64_t number = 0;
+    if (name == "alias") {
+      if (!is_valid_alias(value)) return bad(name, value, "expected 1..64 of [A-Za-z0-9_-]");
+      record.alias = value;
+    } else if (name == "mac") {
+      auto mac = MacAddress::parse_unicast(value);
+      if (!mac) return bad(name, value, mac.error().message);
+      record.mac = *mac;
+    } else if (name == "host") {
+      auto host = PciAddress::parse(value);
+      if (!host) return bad(name, value, host.error().message);
+      record.host = *host;
+    } else if (name == "pool") {
+      if (!is_valid_pool_name(value)) return bad(name, value, "expected 1..64 of [A-Za-z0-9_.:-]");
+      record.pool = value;
+      has_pool = true;
+    } else if (name == "vlan") {
+      if (!parse_decimal(value, 4094, number))
+        return bad(name, value, "expected a VLAN ID 1..4094 (0 or absent: untagged)");
+      if (number != 0) vlan_id = static_cast<uint16_t>(number);
+    } else if (name == "qos") {
+      if (!parse_decimal(value, 7, number)) return bad(name, value, "expected a priority 0..7");
+      qos = static_cast<uint8_t>(number);
+    } else if (name == "protocol") {
+      if (value == "802.1Q")
+        protocol = VlanProtocol::dot1q;
+      else if (value == "802.1ad")
+        protocol = VlanProtocol::dot1ad;
+      else
+        return bad(name, value, "expected 802.1Q or 802.1ad");
+    } else if (name == "spoofchk" || name == "trust") {
+      if (value != "on" && value != "off") return bad(name, value, "expected on or off");
+      (name == "spoofchk" ? record.spoofchk : record.trust) = value == "on";
+    } else if (name == "link") {
+      if (value == "auto")
+        record.link_state = LinkState::automatic;
+      else if (value == "enable")
+        record.link_state = LinkState::enable;
+      else if (value == "disable")
+        record.link_state = LinkState::disable;
+      else
+        return bad(name, value, "expected auto, enable or disable");
+    } else if (name == "min-tx-rate" || name == "max-tx-rate") {
+      if (!parse_decimal(value, UINT32_MAX, number))
+        return bad(name, value, "expected a rate in Mbit/s (0..4294967295)");
+      (name == "min-tx-rate" ? min_rate : max_rate) = static_cast<uint32_t>(number);
+    } else if (name == "ip") {
+      if (!is_ip_address(value)) return bad(name, value, "expected an IPv4 or IPv6 address");
+      record.ip = value;
+    } else {
+      return fail(ErrorKind::invalid_input,
+                  label + ": unknown attribute '" + printable(name) +
+                      "' refused (known: alias mac host pool vlan qos protocol spoofchk trust "
+                      "link min-tx-rate max-tx-rate ip)");
+    }
+  }
+  if (!has_pool) return fail(ErrorKind::invalid_input, label + ": attribute pool is required");
+  if ((qos || protocol) && !vlan_id)
+    return fail(ErrorKind::invalid_input,
+                label + ": qos and protocol need a vlan (an untagged port has neither)");
+  if (vlan_id)
+    record.vlan = Vlan{*vlan_id, qos.value_or(0), protocol.value_or(VlanProtocol::dot1q)};
+  if (min_rate || max_rate)
+    record.rates = VfSettings::Rates{min_rate.value_or(0), max_rate.value_or(0)};
+  auto valid = validate_port_record(record);
+  if (!valid) return fail(valid.error().with_context(label));
+  return record;
+}
+
+// Two records naming the same device would make find_record() depend on their order.
+Status check_unique(const std::vector<PortRecord>& records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const PortRecord& a = records[i];
+      const PortRecord& b = records[j];
+      const char* same = (a.alias && a.alias == b.alias) ? "alias"
+                         : (a.mac && a.mac == b.mac)     ? "mac"
+                         : (a.host && a.host == b.host)  ? "host"
+                                                         : nullptr;
+      if (same != nullptr)
+        return fail(ErrorKind::invalid_input, record_label(i, a) + ": same " + same + " as " +
+                                                  record_label(j, b) +
+                                                  "; each device needs exactly one record");
+    }
+  }
+  return ok();
+}
+
+}  // namespace
+
+Status validate_port_record(const PortRecord& record) {
+  auto bad = [](std::string why) { return fail(ErrorKind::invalid_input, std::move(why)); };
+  if (!record.alias && !record.mac && !record.host)
+    return bad("a port record needs at least one of alias, mac, host to name its device");
+  if (record.alias && !is_valid_alias(*record.alias))
+    return bad("alias '" + printable(*record.alias) + "' refused: expected 1..64 of [A-Za-z0-9_-]");
+  if (record.mac && (record.mac->is_multicast() || record.mac->is_zero()))
+    return bad("mac " + record.mac->to_string() + " refused: a VF needs a unicast, non-zero MAC");
+  if (!is_valid_pool_name(record.pool))
+    return bad("pool '" + printable(record.pool) + "' refused: expected 1..64 of [A-Za-z0-9_.:-]");
+  if (record.vlan) {
+    if (record.vlan->id < 1 || record.vlan->id > 4094)
+      return bad("vlan " + std::to_string(record.vlan->id) +
+                 " refused: expected 1..4094 (leave vlan unset for untagged)");
+    if (record.vlan->qos > 7)
+      return bad("qos " + std::to_string(record.vlan->qos) + " refused: expected 0..7");
+  }
+  if (record.rates && record.rates->max_tx != 0 && record.rates->min_tx > record.rates->max_tx)
+    return bad("min-tx-rate " + std::to_string(record.rates->min_tx) + " above max-tx-rate " +
+               std::to_string(record.rates->max_tx) + " refused");
+  if (record.ip && !is_ip_address(*record.ip))
+    return bad("ip '" + printable(*record.ip) + "' refused: expected an IPv4 or IPv6 address");
+  return ok();
+}
+
+Result<std::vector<PortRecord>> read_port_records(const xmlNode* root) {
+  std::vector<xmlNode*> elements = vfhook_elements(root);
+  std::vector<PortRecord> records;
+  if (elements.empty()) return records;
+  if (elements.size() > 1)
+    return fail(ErrorKind::invalid_input, "metadata holds " + std::to_string(elements.size()) +
+                                              " vfhook elements; expected one <ports>");
+  const xmlNode* ports = elements[0];
+  if (std::strcmp(c(ports->name), "ports") != 0)
+    return fail(ErrorKind::invalid_input, "unknown vfhook metadata element <" +
+                                              printable(c(ports->name)) + "> (expected <ports>)");
+  for (const xmlNode* child = ports->children; child != nullptr; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE) continue;  // whitespace, comments
+    if (!in_port_namespace(child) || std::strcmp(c(child->name), "port") != 0)
+      return fail(ErrorKind::invalid_input, "unknown element <" + printable(c(child->name)) +
+                                                "> in vfhook ports (expected <port>)");
+    VF_ASSIGN(record, parse_record(child, records.size()));
+    records.push_back(std::move(record));
+  }
+  VF_TRY(check_unique(records));
+  return records;
+}
+
+Status write_port_records(xmlNode* root, const std::vector<PortRecord>& records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto valid = validate_port_record(records[i]);
+    if (!valid) return fail(valid.error().with_context(record_label(i, records[i])));
+  }
+  VF_TRY(check_unique(records));
+
+  xmlNode* metadata = xmlnode::first_child(root, "metadata");
+  if (metadata == nullptr) {
+    // libvirt reads by name, not position; still put it where libvirt itself writes it:
+    // after name/uuid/genid/title/description.
+    xmlNode* after = nullptr;
+    for (xmlNode* child = root->children; child != nullptr; child = child->next)
+      for (const char* name : {"name", "uuid", "genid", "title", "description"})
+        if (xmlnode::is_element(child, name)) after = child;
+    metadata = xmlNewDocNode(root->doc, nullptr, x("metadata"), nullptr);
+    if (after != nullptr)
+      xmlAddNextSibling(after, metadata);
+    else if (root->children != nullptr)
+      xmlAddPrevSibling(root->children, metadata);
+    else
+      xmlAddChild(root, metadata);
+  }
+  for (xmlNode* old : vfhook_elements(root)) {
+    xmlUnlinkNode(old);
+    xmlFreeNode(old);
+  }
+  if (records.empty()) return ok();
+
+  xmlNode* ports = xmlNewDocNode(root->doc, nullptr, x("ports"), nullptr);
+  xmlNs* ns = xmlNewNs(ports, x(kPortNamespace), x(kPortNamespacePrefix));
+  xmlSetNs(ports, ns);
+  xmlAddChild(metadata, ports);
+  for (const PortRecord& record : records) {
+    xmlNode* port = xmlNewChild(ports, ns, x("port"), nullptr);
+    if (record.alias) set_attribute(port, "alias", *record.alias);
+    if (record.mac) set_attribute(port, "mac", record.mac->to_string());
+    if (record.host) set_attribute(port, "host", record.host->to_string());
+    set_attribute(port, "pool", record.pool);
+    if (record.vlan) {
+      set_attribute(port, "vlan", std::to_string(record.vlan->id));
+      if (record.vlan->qos != 0) set_attribute(port, "qos", std::to_string(record.vlan->qos));
+      if (record.vlan->protocol != VlanProtocol::dot1q)
+        set_attribute(port, "protocol", std::string(protocol_word(record.vlan->protocol)));
+    }
+    if (record.spoofchk) set_attribute(port, "spoofchk", *record.spoofchk ? "on" : "off");
+    if (record.trust) set_attribute(port, "trust", *record.trust ? "on" : "off");
+    if (record.link_state) set_attribute(port, "link", std::string(link_word(*record.link_state)));
+    if (record.rates) {
+      set_attribute(port, "min-tx-rate", std::to_string(record.rates->min_tx));
+      set_attribute(port, "max-tx-rate", std::to_string(record.rates->max_tx));
+    }
+    if (record.ip) set_attribute(port, "ip", *record.ip);
+  }
+  return ok();
+}
+
+RecordKeys read_record_keys(const xmlNode* root) {
+  RecordKeys keys;
+  for (const xmlNode* ports : vfhook_elements(root)) {
+    for (const xmlNode* port = ports->children; port != nullptr; port = port->next) {
+      if (!in_port_namespace(port)) continue;
+      if (auto alias = attribute(port, "alias"); alias && is_valid_alias(*alias))
+        keys.aliases.push_back(*alias);
+      if (auto mac = attribute(port, "mac"))
+        if (auto parsed = MacAddress::parse_unicast(*mac)) keys.macs.push_back(*parsed);
+    }
+  }
+  return keys;
+}
+
+}  // namespace vfhook

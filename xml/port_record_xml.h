@@ -1,0 +1,36 @@
+// Reading and writing PortRecords in a domain's <metadata> (see xml/port_record.h for the
+// format). Internal to xml/; DomainXml is the public face.
+//
+// Reading is strict: the vfhook element is found by namespace URI (any prefix), at most one
+// may exist, each <port> may carry only the known attributes, and every value is validated.
+// An error names the record ("port record #2 (mac 52:54:00:aa:00:01)") and the attribute.
+#pragma once
+
+#include <libxml/tree.h>
+
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+#include "xml/port_record.h"
+
+namespace vfhook {
+
+// What a record must satisfy (also checked before writing): one of alias/mac/host, a valid
+// pool, alias, unicast MAC, VLAN 1..4094 with QoS 0..7, min <= max rate unless max is 0, IP.
+Status validate_port_record(const PortRecord& record);
+
+Result<std::vector<PortRecord>> read_port_records(const xmlNode* root);
+// Replaces vfhook's element under <metadata> (created if absent); no records: removes it.
+Status write_port_records(xmlNode* root, const std::vector<PortRecord>& records);
+
+// The aliases and MACs that records name, read leniently (a record with a bad attribute still
+// contributes a valid mac/alias), so a broken record cannot hide which devices are VF ports;
+// port_records() reports the breakage.
+struct RecordKeys {
+  std::vector<std::string> aliases;
+  std::vector<MacAddress> macs;
+};
+RecordKeys read_record_keys(const xmlNode* root);
+
+}  // namespace vfhook

@@ -80,8 +80,10 @@ Result<std::string> DirSysfs::read(std::string_view path) {
 
 Status DirSysfs::write(std::string_view path, std::string_view value) {
   VF_ASSIGN(full, resolve(path));
-  // No O_CREAT: a sysfs attribute exists or the kernel does not offer it.
-  int fd = ::open(full.c_str(), O_WRONLY | O_CLOEXEC);
+  // No O_CREAT: a sysfs attribute exists or the kernel does not offer it. O_TRUNC is what a
+  // shell's `echo x > attr` does too: sysfs ignores it, and a plain file in a fake tree
+  // then holds exactly the last value written.
+  int fd = ::open(full.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) return fail(errno_error(errno, "write " + full.string()));
   ssize_t n;
   do {

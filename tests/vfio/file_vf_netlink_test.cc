@@ -1,4 +1,4 @@
-#include "vfio/file_vf_netlink.h"
+#include "vfio/fake_vf_netlink.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

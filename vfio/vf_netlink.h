@@ -19,8 +19,8 @@ namespace vfhook {
 struct PfLink {
   std::string name;
   int ifindex = 0;
-  bool admin_up = false;        // IFF_UP
-  std::vector<VfState> vfs;     // by VF index; empty when the PF has no VFs enabled
+  bool admin_up = false;     // IFF_UP
+  std::vector<VfState> vfs;  // by VF index; empty when the PF has no VFs enabled
 };
 
 class VfNetlink {

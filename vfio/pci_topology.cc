@@ -1,0 +1,254 @@
+#include "vfio/pci_topology.h"
+
+#include <net/if.h>
+
+#include <algorithm>
+
+namespace vfhook {
+namespace {
+
+std::string_view last_component(std::string_view target) {
+  size_t slash = target.rfind('/');
+  return slash == std::string_view::npos ? target : target.substr(slash + 1);
+}
+
+std::string shown(std::string_view text) {
+  return std::string(text.substr(0, 128));
+}
+
+}  // namespace
+
+std::string pci_device_path(const PciAddress& address) {
+  return "bus/pci/devices/" + address.to_string();
+}
+
+Result<int> parse_sysfs_int(std::string_view text, std::string_view what) {
+  bool negative = !text.empty() && text.front() == '-';
+  std::string_view digits = negative ? text.substr(1) : text;
+  if (digits.empty() || digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return fail(ErrorKind::invalid_input,
+                std::string(what) + ": '" + shown(text) + "' is not a decimal number");
+  }
+  int value = 0;
+  for (char c : digits) value = value * 10 + (c - '0');
+  return negative ? -value : value;
+}
+
+Result<PciAddress> PciTopology::address_from_link(const std::string& path) {
+  VF_ASSIGN(target, sysfs_.read_link(path));
+  auto address = PciAddress::parse(last_component(target));
+  if (!address) {
+    return fail(ErrorKind::invalid_input,
+                "link " + path + " points to '" + shown(target) + "', not a PCI device");
+  }
+  return *address;
+}
+
+Result<std::optional<std::string>> PciTopology::driver(const PciAddress& address) {
+  std::string dev = pci_device_path(address);
+  if (!sysfs_.exists(dev)) {
+    return fail(ErrorKind::not_found, "PCI device " + address.to_string() + " does not exist");
+  }
+  std::string link = dev + "/driver";
+  if (!sysfs_.exists(link)) return std::optional<std::string>{};
+  VF_ASSIGN(target, sysfs_.read_link(link));
+  std::string_view name = last_component(target);
+  if (!is_safe_name(name)) {
+    return fail(ErrorKind::invalid_input,
+                "link " + link + " points to '" + shown(target) + "', not a driver");
+  }
+  return std::optional<std::string>(std::string(name));
+}
+
+Result<int> PciTopology::iommu_group(const PciAddress& address) {
+  std::string link = pci_device_path(address) + "/iommu_group";
+  if (!sysfs_.exists(link)) {
+    return fail(ErrorKind::not_found,
+                "PCI device " + address.to_string() +
+                    " has no IOMMU group: is the IOMMU enabled (intel_iommu=on / amd_iommu=on)?");
+  }
+  VF_ASSIGN(target, sysfs_.read_link(link));
+  auto group = parse_sysfs_int(last_component(target), "link " + link);
+  if (!group || *group < 0) {
+    return fail(ErrorKind::invalid_input,
+                "link " + link + " points to '" + shown(target) + "', not an IOMMU group");
+  }
+  return *group;
+}
+
+Result<std::vector<PciAddress>> PciTopology::iommu_group_devices(int group) {
+  if (group < 0)
+    return fail(ErrorKind::invalid_input, "invalid IOMMU group " + std::to_string(group));
+  std::string dir = "kernel/iommu_groups/" + std::to_string(group) + "/devices";
+  VF_ASSIGN(names, sysfs_.list(dir));
+  std::vector<PciAddress> devices;
+  for (const auto& name : names) {
+    auto address = PciAddress::parse(name);
+    if (!address) {
+      return fail(address.error().with_context("IOMMU group " + std::to_string(group)));
+    }
+    devices.push_back(*address);
+  }
+  return devices;
+}
+
+Result<bool> PciTopology::netdev_admin_up(std::string_view ifname) {
+  if (!is_safe_name(ifname)) {
+    return fail(ErrorKind::invalid_input, "invalid interface name '" + shown(ifname) + "'");
+  }
+  std::string path = "class/net/" + std::string(ifname) + "/flags";
+  VF_ASSIGN(text, sysfs_.read(path));
+  // The kernel prints flags as "0x%x".
+  std::string_view hex = text;
+  if (hex.size() < 3 || hex.size() > 10 || hex.substr(0, 2) != "0x") {
+    return fail(ErrorKind::invalid_input, path + ": '" + shown(text) + "' is not 0x<hex>");
+  }
+  unsigned long flags = 0;
+  for (char c : hex.substr(2)) {
+    int d = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : -1;
+    if (d < 0)
+      return fail(ErrorKind::invalid_input, path + ": '" + shown(text) + "' is not 0x<hex>");
+    flags = flags * 16 + static_cast<unsigned long>(d);
+  }
+  return (flags & IFF_UP) != 0;
+}
+
+Result<std::optional<std::string>> PciTopology::netdev(const PciAddress& address) {
+  std::string dir = pci_device_path(address) + "/net";
+  if (!sysfs_.exists(dir)) return std::optional<std::string>{};
+  VF_ASSIGN(names, sysfs_.list(dir));
+  if (names.empty()) return std::optional<std::string>{};
+  if (!is_safe_name(names.front())) {
+    return fail(ErrorKind::invalid_input,
+                dir + ": '" + shown(names.front()) + "' is not an interface name");
+  }
+  return std::optional<std::string>(names.front());
+}
+
+Result<int> PciTopology::numa_node(const PciAddress& address) {
+  std::string path = pci_device_path(address) + "/numa_node";
+  if (!sysfs_.exists(path)) return -1;
+  VF_ASSIGN(text, sysfs_.read(path));
+  VF_ASSIGN(node, parse_sysfs_int(text, path));
+  return node < 0 ? -1 : node;
+}
+
+Result<std::optional<VfInfo>> PciTopology::vf(const PciAddress& address) {
+  return vf_with_pf_name(address, nullptr);
+}
+
+Result<std::optional<VfInfo>> PciTopology::vf_with_pf_name(const PciAddress& address,
+                                                           const std::string* pf_name) {
+  std::string dev = pci_device_path(address);
+  if (!sysfs_.exists(dev)) {
+    return fail(ErrorKind::not_found, "PCI device " + address.to_string() + " does not exist");
+  }
+  if (!sysfs_.exists(dev + "/physfn")) return std::optional<VfInfo>{};
+  VfInfo info;
+  info.address = address;
+  VF_ASSIGN(pf, address_from_link(dev + "/physfn"));
+  info.pf = pf;
+  if (pf_name) {
+    info.pf_name = *pf_name;
+  } else {
+    VF_ASSIGN(name, netdev(pf));
+    info.pf_name = name.value_or("");
+  }
+  // The VF's index is the N of the PF's virtfnN link that points back at it.
+  std::string pf_dev = pci_device_path(pf);
+  VF_ASSIGN(entries, sysfs_.list(pf_dev));
+  bool found = false;
+  for (const auto& entry : entries) {
+    if (entry.rfind("virtfn", 0) != 0) continue;
+    VF_ASSIGN(index, parse_sysfs_int(std::string_view(entry).substr(6), pf_dev + "/" + entry));
+    VF_ASSIGN(target, address_from_link(pf_dev + "/" + entry));
+    if (target == address) {
+      info.index = index;
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    return fail(ErrorKind::invalid_input, "VF " + address.to_string() + " names PF " +
+                                              pf.to_string() + ", which has no virtfn link to it");
+  }
+  VF_ASSIGN(drv, driver(address));
+  info.driver = drv;
+  VF_ASSIGN(nd, netdev(address));
+  info.netdev = nd;
+  VF_ASSIGN(group, iommu_group(address));
+  info.iommu_group = group;
+  VF_ASSIGN(node, numa_node(address));
+  info.numa_node = node;
+  return std::optional<VfInfo>(std::move(info));
+}
+
+Result<PfInfo> PciTopology::pf(std::string_view name_or_address) {
+  PfInfo info;
+  if (auto parsed = PciAddress::parse(name_or_address)) {
+    info.address = *parsed;
+    if (!sysfs_.exists(pci_device_path(info.address))) {
+      return fail(ErrorKind::not_found, "PF " + info.address.to_string() + " does not exist");
+    }
+    VF_ASSIGN(name, netdev(info.address));
+    info.name = name.value_or("");
+  } else {
+    if (!is_safe_name(name_or_address)) {
+      return fail(ErrorKind::invalid_input,
+                  "invalid PF '" + shown(name_or_address) +
+                      "': neither an interface name nor a PCI address (0000:03:00.0)");
+    }
+    std::string name(name_or_address);
+    if (!sysfs_.exists("class/net/" + name)) {
+      return fail(ErrorKind::not_found, "PF " + name + ": no such network interface");
+    }
+    if (!sysfs_.exists("class/net/" + name + "/device")) {
+      return fail(ErrorKind::invalid_input, "PF " + name + " is not a PCI device");
+    }
+    VF_ASSIGN(linked, address_from_link("class/net/" + name + "/device"));
+    info.address = linked;
+    info.name = name;
+  }
+  std::string dev = pci_device_path(info.address);
+  std::string label = "PF " + (info.name.empty() ? info.address.to_string() : info.name);
+  if (!sysfs_.exists(dev + "/sriov_totalvfs")) {
+    return fail(ErrorKind::policy, label + " (" + info.address.to_string() +
+                                       ") is not SR-IOV capable: it has no sriov_totalvfs");
+  }
+  auto read_int = [&](const std::string& attr) -> Result<int> {
+    VF_ASSIGN(text, sysfs_.read(dev + "/" + attr));
+    return parse_sysfs_int(text, dev + "/" + attr);
+  };
+  VF_ASSIGN(total, read_int("sriov_totalvfs"));
+  VF_ASSIGN(num, read_int("sriov_numvfs"));
+  info.total_vfs = total;
+  info.num_vfs = num;
+  VF_ASSIGN(drv, driver(info.address));
+  info.driver = drv;
+  VF_ASSIGN(node, numa_node(info.address));
+  info.numa_node = node;
+
+  VF_ASSIGN(entries, sysfs_.list(dev));
+  for (const auto& entry : entries) {
+    if (entry.rfind("virtfn", 0) != 0) continue;
+    VF_ASSIGN(index, parse_sysfs_int(std::string_view(entry).substr(6), dev + "/" + entry));
+    (void)index;
+    VF_ASSIGN(vf_address, address_from_link(dev + "/" + entry));
+    auto vf_info = vf_with_pf_name(vf_address, &info.name);
+    if (!vf_info) return fail(vf_info.error().with_context(label));
+    if (!*vf_info || (*vf_info)->pf != info.address) {
+      return fail(ErrorKind::invalid_input, label + ": " + entry + " points to " +
+                                                vf_address.to_string() + ", which is not its VF");
+    }
+    info.vfs.push_back(std::move(**vf_info));
+  }
+  std::sort(info.vfs.begin(), info.vfs.end(),
+            [](const VfInfo& a, const VfInfo& b) { return a.index < b.index; });
+  return info;
+}
+
+}  // namespace vfhook

@@ -1,0 +1,74 @@
+// PciTopology: what sysfs says about PFs, VFs, drivers and IOMMU groups on this host.
+//
+// Read-only. Everything read is untrusted and parsed strictly: a link target counts only by
+// its last component, which must be a canonical PCI address, a safe driver name or a decimal
+// group number; anything else ("../../etc") is an invalid_input error naming the link.
+// Paths are built only from parsed PciAddress values and names checked by is_safe_name().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/pci_address.h"
+#include "util/result.h"
+#include "vfio/sysfs.h"
+
+namespace vfhook {
+
+struct VfInfo {
+  PciAddress address;
+  PciAddress pf;
+  std::string pf_name;                // the PF's netdev; empty when the PF has none
+  int index = 0;                      // N of the PF's virtfnN link
+  std::optional<std::string> driver;  // nullopt = not bound
+  std::optional<std::string> netdev;  // the VF's own netdev when a host driver holds it
+  int iommu_group = -1;
+  int numa_node = -1;  // -1 = unknown
+};
+
+struct PfInfo {
+  PciAddress address;
+  std::string name;  // netdev; empty when the PF has none (driver unbound)
+  std::optional<std::string> driver;
+  int total_vfs = 0;
+  int num_vfs = 0;
+  int numa_node = -1;
+  std::vector<VfInfo> vfs;  // by VF index
+};
+
+class PciTopology {
+ public:
+  explicit PciTopology(Sysfs& sysfs) : sysfs_(sysfs) {}
+
+  // A PF by netdev name (class/net/<name>/device) or PCI address. Refuses a device that is
+  // not SR-IOV capable (no sriov_totalvfs).
+  Result<PfInfo> pf(std::string_view name_or_address);
+  // nullopt when the device exists but is not a VF (no physfn link).
+  Result<std::optional<VfInfo>> vf(const PciAddress& address);
+  // nullopt when no driver is bound.
+  Result<std::optional<std::string>> driver(const PciAddress& address);
+  Result<int> iommu_group(const PciAddress& address);
+  Result<std::vector<PciAddress>> iommu_group_devices(int group);
+  // IFF_UP from class/net/<ifname>/flags.
+  Result<bool> netdev_admin_up(std::string_view ifname);
+  // The first netdev under the device (devices/.../net/<if>), nullopt when none.
+  Result<std::optional<std::string>> netdev(const PciAddress& address);
+  Result<int> numa_node(const PciAddress& address);
+
+ private:
+  Result<PciAddress> address_from_link(const std::string& path);
+  Result<std::optional<VfInfo>> vf_with_pf_name(const PciAddress& address,
+                                                const std::string* pf_name);
+
+  Sysfs& sysfs_;
+};
+
+// Device directory for a PCI address below the sysfs root: "bus/pci/devices/<bdf>".
+std::string pci_device_path(const PciAddress& address);
+
+// Strict decimal parse of a small non-negative integer (sysfs counts, group numbers).
+Result<int> parse_sysfs_int(std::string_view text, std::string_view what);
+
+}  // namespace vfhook

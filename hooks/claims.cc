@@ -29,9 +29,8 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
                                     claim->domain + "' first.");
         continue;  // already ours: a prepare repeated after a crash
       }
-      auto reservation =
-          std::find_if(reservations.begin(), reservations.end(),
-                       [&](const Reservation& r) { return r.vf == port.device; });
+      auto reservation = std::find_if(reservations.begin(), reservations.end(),
+                                      [&](const Reservation& r) { return r.vf == port.device; });
       if (reservation != reservations.end() && reservation->domain != domain) {
         result.refusals.push_back(port.describe() + ": this VF is reserved for domain '" +
                                   reservation->domain + "'. Pick a free VF.");

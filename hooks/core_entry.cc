@@ -24,7 +24,9 @@ void write_all(int fd, std::string_view text) {
 // Only prepare and start can stop a domain from starting; at every other event a failure is
 // reported and the exit status stays 0 (libvirt ignores it at release, and kills the guest at
 // reconnect).
-int status_for(HookOp op) { return op == HookOp::prepare || op == HookOp::start ? 1 : 0; }
+int status_for(HookOp op) {
+  return op == HookOp::prepare || op == HookOp::start ? 1 : 0;
+}
 
 int run(const std::string& config_path, const std::string& domain, HookOp op,
         std::string_view xml) {
@@ -63,11 +65,20 @@ int run(const std::string& config_path, const std::string& domain, HookOp op,
 
   HookOutcome outcome;
   switch (op) {
-    case HookOp::prepare: outcome = handle_prepare(domain, *parsed, ctx); break;
-    case HookOp::start: outcome = handle_start(domain, *parsed, ctx); break;
-    case HookOp::release: outcome = handle_release(domain, ctx); break;
-    case HookOp::reconnect: outcome = handle_reconnect(domain, *parsed, ctx); break;
-    default: break;
+    case HookOp::prepare:
+      outcome = handle_prepare(domain, *parsed, ctx);
+      break;
+    case HookOp::start:
+      outcome = handle_start(domain, *parsed, ctx);
+      break;
+    case HookOp::release:
+      outcome = handle_release(domain, ctx);
+      break;
+    case HookOp::reconnect:
+      outcome = handle_reconnect(domain, *parsed, ctx);
+      break;
+    default:
+      break;
   }
   write_all(1, outcome.to_stdout);
   write_all(2, outcome.to_stderr);

@@ -20,15 +20,24 @@ HookOp parse_hook_op(std::string_view op) {
 
 std::string_view to_string(HookOp op) {
   switch (op) {
-    case HookOp::prepare: return "prepare";
-    case HookOp::start: return "start";
-    case HookOp::started: return "started";
-    case HookOp::stopped: return "stopped";
-    case HookOp::release: return "release";
-    case HookOp::migrate: return "migrate";
-    case HookOp::restore: return "restore";
-    case HookOp::reconnect: return "reconnect";
-    case HookOp::other: return "other";
+    case HookOp::prepare:
+      return "prepare";
+    case HookOp::start:
+      return "start";
+    case HookOp::started:
+      return "started";
+    case HookOp::stopped:
+      return "stopped";
+    case HookOp::release:
+      return "release";
+    case HookOp::migrate:
+      return "migrate";
+    case HookOp::restore:
+      return "restore";
+    case HookOp::reconnect:
+      return "reconnect";
+    case HookOp::other:
+      return "other";
   }
   return "other";
 }

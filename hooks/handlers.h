@@ -28,8 +28,7 @@ struct HookOutcome {
 
 HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& domain,
                            HookContext& ctx);
-HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain,
-                         HookContext& ctx);
+HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain, HookContext& ctx);
 HookOutcome handle_release(const std::string& domain_name, HookContext& ctx);
 HookOutcome handle_reconnect(const std::string& domain_name, const DomainXml& domain,
                              HookContext& ctx);

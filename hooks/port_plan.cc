@@ -83,7 +83,8 @@ void check_port_policy(const std::string& who, const VfPort& port, const PortRec
                          "the pool in the vfhook config.");
     }
   } else if (!pool.flat) {
-    refusals.push_back(who + ": pool '" + pool.name + "' carries VLANs (" + ranges_text(pool.vlans) +
+    refusals.push_back(who + ": pool '" + pool.name + "' carries VLANs (" +
+                       ranges_text(pool.vlans) +
                        ") and the port names none; an untagged VF there could send on any VLAN. "
                        "Set vlan= in the port's vfhook record.");
   }
@@ -191,13 +192,14 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
       }
     } else {
       if (pool->mode != PoolMode::pf) {
-        plan.refusals.push_back(who + ": this device is not an SR-IOV VF, and pool '" +
-                                pool->name + "' gives out VFs only.");
+        plan.refusals.push_back(who + ": this device is not an SR-IOV VF, and pool '" + pool->name +
+                                "' gives out VFs only.");
         continue;
       }
       if (port.kind != PortKind::hostdev) {
-        plan.refusals.push_back(who + ": a whole device can only be given as a <hostdev>, "
-                                      "not as an <interface>.");
+        plan.refusals.push_back(who +
+                                ": a whole device can only be given as a <hostdev>, "
+                                "not as an <interface>.");
         continue;
       }
       VF_ASSIGN(driver, with_context(topology.driver(planned.device), who));
@@ -222,8 +224,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
       // <vlan>); QoS, 802.1ad and hostdev-network VLANs are vfhook's.
       planned.at_start.vlan = vlan;
     }
-    planned.at_start.spoofchk =
-        record && record->spoofchk ? *record->spoofchk : pool->spoofchk;
+    planned.at_start.spoofchk = record && record->spoofchk ? *record->spoofchk : pool->spoofchk;
     planned.at_start.trust = record && record->trust ? *record->trust : pool->trust;
     planned.at_start.link_state =
         record && record->link_state ? *record->link_state : pool->link_state;

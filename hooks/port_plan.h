@@ -25,9 +25,9 @@ struct PlannedPort {
   VfPort port;
   std::optional<PortRecord> record;
   const Pool* pool = nullptr;
-  PciAddress device;                  // the host PCI function given to the guest
-  bool whole_device = false;          // a pool in "pf" mode: no VF settings at all
-  std::string pf_name;                // the VF's PF interface ("" for a whole device)
+  PciAddress device;          // the host PCI function given to the guest
+  bool whole_device = false;  // a pool in "pf" mode: no VF settings at all
+  std::string pf_name;        // the VF's PF interface ("" for a whole device)
   int vf_index = -1;
   int iommu_group = -1;
   std::optional<std::string> driver;  // the device's driver now
@@ -39,8 +39,8 @@ struct PlannedPort {
 };
 
 struct PortPlan {
-  std::vector<PlannedPort> ports;      // the ports vfhook manages, resolved
-  std::vector<std::string> refusals;   // policy violations, one line each
+  std::vector<PlannedPort> ports;     // the ports vfhook manages, resolved
+  std::vector<std::string> refusals;  // policy violations, one line each
 };
 
 // Fails only when the host cannot be read (sysfs error); policy violations are refusals.

@@ -11,8 +11,10 @@ HookOutcome handle_reconnect(const std::string& domain_name, const DomainXml& do
                              HookContext& ctx) {
   auto plan = plan_ports(domain, ctx, HookStage::reconnect);
   if (!plan) {
-    ctx.log.error("domain " + domain_name + ": reconnect: cannot read the host, claims left as "
-                  "they are: " + plan.error().message);
+    ctx.log.error("domain " + domain_name +
+                  ": reconnect: cannot read the host, claims left as "
+                  "they are: " +
+                  plan.error().message);
     return {};
   }
   for (const auto& refusal : plan->refusals)

@@ -26,7 +26,8 @@ Status release_claims(const std::vector<Claim>& claims, HookContext& ctx,
     const Pool* pool = ctx.config.find_pool(claim.pool);
     RestoreDriver driver = pool && pool->keep_idle_on_vfio ? RestoreDriver::no : RestoreDriver::yes;
     if (snapshot) {
-      if (auto status = restore_from_snapshot(claim, *snapshot, driver, MacRestore::never_zero, ctx);
+      if (auto status =
+              restore_from_snapshot(claim, *snapshot, driver, MacRestore::never_zero, ctx);
           !status) {
         // Keep the claim and its snapshot: the next release or prepare of this domain retries,
         // and nothing of the original state is lost.

@@ -28,8 +28,7 @@ VfSettings differing(const VfSettings& wanted, const VfState& state) {
   if (wanted.trust && (!state.trust || *wanted.trust != *state.trust)) diff.trust = wanted.trust;
   if (wanted.link_state && *wanted.link_state != state.link_state)
     diff.link_state = wanted.link_state;
-  if (wanted.rates &&
-      *wanted.rates != VfSettings::Rates{state.min_tx_rate, state.max_tx_rate})
+  if (wanted.rates && *wanted.rates != VfSettings::Rates{state.min_tx_rate, state.max_tx_rate})
     diff.rates = wanted.rates;
   return diff;
 }
@@ -48,8 +47,8 @@ Result<VfSnapshot> take_snapshot(const PlannedPort& port, HookContext& ctx) {
     if (later.trust) planned.trust = later.trust;
     if (later.link_state) planned.link_state = later.link_state;
     if (later.rates) planned.rates = later.rates;
-    VF_ASSIGN(state, with_context(read_vf(ctx.netlink, port.pf_name, port.vf_index),
-                                  port.describe()));
+    VF_ASSIGN(state,
+              with_context(read_vf(ctx.netlink, port.pf_name, port.vf_index), port.describe()));
     snapshot.changed = original_values(planned, state);
   }
   return snapshot;
@@ -57,18 +56,18 @@ Result<VfSnapshot> take_snapshot(const PlannedPort& port, HookContext& ctx) {
 
 MacAddress idle_mac_for(const PciAddress& vf) {
   // 02: locally administered unicast; then "vf" and the PCI address, unique per host.
-  return MacAddress{{0x02, 0x76, static_cast<uint8_t>(vf.domain & 0xff), vf.bus, vf.slot,
-                     vf.function}};
+  return MacAddress{
+      {0x02, 0x76, static_cast<uint8_t>(vf.domain & 0xff), vf.bus, vf.slot, vf.function}};
 }
 
 Status restore_from_snapshot(const Claim& claim, const VfSnapshot& snapshot,
                              RestoreDriver restore_driver, MacRestore mac_restore,
                              HookContext& ctx) {
   Status first_failure;
-  std::string who = claim.vf_index >= 0 ? "PF " + claim.pf + " VF " +
-                                              std::to_string(claim.vf_index) + " (" +
-                                              claim.vf.to_string() + ")"
-                                        : claim.vf.to_string();
+  std::string who = claim.vf_index >= 0
+                        ? "PF " + claim.pf + " VF " + std::to_string(claim.vf_index) + " (" +
+                              claim.vf.to_string() + ")"
+                        : claim.vf.to_string();
   if (claim.vf_index >= 0 && !snapshot.changed.empty()) {
     VfSettings settings = snapshot.changed;
     if (mac_restore == MacRestore::never_zero && settings.mac &&
@@ -77,8 +76,15 @@ Status restore_from_snapshot(const Claim& claim, const VfSnapshot& snapshot,
       ctx.log.info(who + ": its MAC was " + snapshot.changed.mac->to_string() +
                    " before; restoring " + settings.mac->to_string() + " instead");
     }
-    if (auto applied = apply_vf_settings(ctx.netlink, claim.pf, claim.vf_index, settings);
-        !applied)
+    // Only what differs now: libvirt has already put back MAC/VLAN of hostdev interfaces.
+    auto current = read_vf(ctx.netlink, claim.pf, claim.vf_index);
+    if (current) settings = differing(settings, *current);
+    if (!current)
+      first_failure = fail(current.error().with_context(who));
+    else if (auto applied = settings.empty() ? ok()
+                                             : apply_vf_settings(ctx.netlink, claim.pf,
+                                                                 claim.vf_index, settings);
+             !applied)
       first_failure = fail(applied.error().with_context(who));
   }
   if (snapshot.rebind_driver && restore_driver == RestoreDriver::yes) {

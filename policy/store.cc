@@ -88,22 +88,6 @@ Param opt_param(const std::optional<T>& value) {
   }
 }
 
-// Names stored in the database for the enums; local so policy/ does not need vfio's code.
-const char* protocol_name(VlanProtocol p) {
-  return p == VlanProtocol::dot1ad ? "802.1ad" : "802.1Q";
-}
-const char* link_state_name(LinkState s) {
-  switch (s) {
-    case LinkState::enable:
-      return "enable";
-    case LinkState::disable:
-      return "disable";
-    case LinkState::automatic:
-      break;
-  }
-  return "auto";
-}
-
 }  // namespace
 
 // The one place where SQLite result codes become Errors.
@@ -359,8 +343,8 @@ class SqliteStore final : public Store, public StoreTransaction {
     const VfSettings& c = s.changed;
     std::optional<std::string> mac, proto, link;
     if (c.mac) mac = c.mac->to_string();
-    if (c.vlan) proto = protocol_name(c.vlan->protocol);
-    if (c.link_state) link = link_state_name(*c.link_state);
+    if (c.vlan) proto = to_string(c.vlan->protocol);
+    if (c.link_state) link = to_string(*c.link_state);
     std::optional<int64_t> vlan, qos, min_tx, max_tx;
     if (c.vlan) vlan = c.vlan->id, qos = c.vlan->qos;
     if (c.rates) min_tx = c.rates->min_tx, max_tx = c.rates->max_tx;

@@ -4,6 +4,8 @@
 
 namespace vfhook {
 
-void SystemClock::sleep_for(Duration duration) { std::this_thread::sleep_for(duration); }
+void SystemClock::sleep_for(Duration duration) {
+  std::this_thread::sleep_for(duration);
+}
 
 }  // namespace vfhook

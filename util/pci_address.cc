@@ -44,8 +44,7 @@ Result<PciAddress> PciAddress::parse(std::string_view text) {
   if (text.size() != 12 || text[4] != ':' || text[7] != ':' || text[10] != '.') return bad();
   unsigned domain, bus, slot, function;
   if (!parse_fixed_hex(text.substr(0, 4), 4, domain) ||
-      !parse_fixed_hex(text.substr(5, 2), 2, bus) ||
-      !parse_fixed_hex(text.substr(8, 2), 2, slot) ||
+      !parse_fixed_hex(text.substr(5, 2), 2, bus) || !parse_fixed_hex(text.substr(8, 2), 2, slot) ||
       !parse_fixed_hex(text.substr(11, 1), 1, function) || slot > 0x1f || function > 7) {
     return bad();
   }
@@ -59,9 +58,9 @@ Result<PciAddress> PciAddress::from_xml_parts(std::string_view domain, std::stri
   if (!parse_xml_hex(domain, 4, d) || !parse_xml_hex(bus, 2, b) || !parse_xml_hex(slot, 2, s) ||
       !parse_xml_hex(function, 1, f) || s > 0x1f || f > 7) {
     auto cut = [](std::string_view v) { return std::string(v.substr(0, 16)); };
-    return fail(ErrorKind::invalid_input, "invalid PCI address domain='" + cut(domain) +
-                                              "' bus='" + cut(bus) + "' slot='" + cut(slot) +
-                                              "' function='" + cut(function) + "'");
+    return fail(ErrorKind::invalid_input, "invalid PCI address domain='" + cut(domain) + "' bus='" +
+                                              cut(bus) + "' slot='" + cut(slot) + "' function='" +
+                                              cut(function) + "'");
   }
   return PciAddress{static_cast<uint16_t>(d), static_cast<uint8_t>(b), static_cast<uint8_t>(s),
                     static_cast<uint8_t>(f)};

@@ -45,9 +45,13 @@ using Status = Result<void>;
 inline tl::unexpected<Error> fail(ErrorKind kind, std::string message) {
   return tl::unexpected<Error>(Error{kind, std::move(message), 0});
 }
-inline tl::unexpected<Error> fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> fail(Error error) {
+  return tl::unexpected<Error>(std::move(error));
+}
 
-inline Status ok() { return {}; }
+inline Status ok() {
+  return {};
+}
 
 // Adds context to the error of a failed result, passing success through unchanged.
 template <class T>
@@ -64,14 +68,14 @@ Error netlink_error(int nl_error, std::string_view what);
 }  // namespace vfhook
 
 // Propagates a failed Result from the enclosing function (which must return a Result).
-#define VF_TRY(expr)                                                       \
-  do {                                                                     \
-    auto vf_try_result_ = (expr);                                          \
+#define VF_TRY(expr)                                                      \
+  do {                                                                    \
+    auto vf_try_result_ = (expr);                                         \
     if (!vf_try_result_) return ::tl::unexpected(vf_try_result_.error()); \
   } while (0)
 
 // Declares `var` from a successful Result or propagates its error.
-#define VF_ASSIGN(var, expr)                                            \
-  auto var##_result_ = (expr);                                          \
+#define VF_ASSIGN(var, expr)                                          \
+  auto var##_result_ = (expr);                                        \
   if (!var##_result_) return ::tl::unexpected(var##_result_.error()); \
   auto var = std::move(*var##_result_)

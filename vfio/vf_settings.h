@@ -15,8 +15,22 @@ namespace vfhook {
 enum class VlanProtocol { dot1q, dot1ad };  // 802.1Q (0x8100) or 802.1ad (0x88a8)
 enum class LinkState { automatic, enable, disable };
 
-std::string_view to_string(VlanProtocol protocol);  // "802.1Q" / "802.1ad"
-std::string_view to_string(LinkState state);        // "auto" / "enable" / "disable"
+// The words `ip link` and vfhook's port records use. Inline, so that xml/ and policy/ share
+// them without linking vfio/.
+constexpr std::string_view to_string(VlanProtocol protocol) {
+  return protocol == VlanProtocol::dot1ad ? "802.1ad" : "802.1Q";
+}
+constexpr std::string_view to_string(LinkState state) {
+  switch (state) {
+    case LinkState::automatic:
+      return "auto";
+    case LinkState::enable:
+      return "enable";
+    case LinkState::disable:
+      return "disable";
+  }
+  return "auto";
+}
 
 struct Vlan {
   uint16_t id = 0;  // 0 = untagged; 1..4094 tagged

@@ -49,22 +49,6 @@ bool is_ip_address(std::string_view text) {
   return inet_pton(AF_INET, copy.c_str(), buf) == 1 || inet_pton(AF_INET6, copy.c_str(), buf) == 1;
 }
 
-std::string_view protocol_word(VlanProtocol protocol) {
-  return protocol == VlanProtocol::dot1ad ? "802.1ad" : "802.1Q";
-}
-
-std::string_view link_word(LinkState state) {
-  switch (state) {
-    case LinkState::automatic:
-      return "auto";
-    case LinkState::enable:
-      return "enable";
-    case LinkState::disable:
-      return "disable";
-  }
-  return "auto";
-}
-
 std::string record_label(size_t index, const std::optional<std::string>& alias,
                          const std::optional<std::string>& mac) {
   std::string label = "vfhook port record #" + std::to_string(index + 1);
@@ -280,11 +264,11 @@ Status write_port_records(xmlNode* root, const std::vector<PortRecord>& records)
       set_attribute(port, "vlan", std::to_string(record.vlan->id));
       if (record.vlan->qos != 0) set_attribute(port, "qos", std::to_string(record.vlan->qos));
       if (record.vlan->protocol != VlanProtocol::dot1q)
-        set_attribute(port, "protocol", std::string(protocol_word(record.vlan->protocol)));
+        set_attribute(port, "protocol", std::string(to_string(record.vlan->protocol)));
     }
     if (record.spoofchk) set_attribute(port, "spoofchk", *record.spoofchk ? "on" : "off");
     if (record.trust) set_attribute(port, "trust", *record.trust ? "on" : "off");
-    if (record.link_state) set_attribute(port, "link", std::string(link_word(*record.link_state)));
+    if (record.link_state) set_attribute(port, "link", std::string(to_string(*record.link_state)));
     if (record.rates) {
       set_attribute(port, "min-tx-rate", std::to_string(record.rates->min_tx));
       set_attribute(port, "max-tx-rate", std::to_string(record.rates->max_tx));

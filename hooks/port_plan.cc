@@ -157,6 +157,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
       planned.vf_index = vf->index;
       planned.iommu_group = vf->iommu_group;
       planned.driver = vf->driver;
+      planned.host_netdev = vf->netdev;
       who = planned.describe();
       pool = record ? ctx.config.find_pool(record->pool) : pool_of_vf(ctx.config, *vf);
     } else {
@@ -253,11 +254,10 @@ Result<std::vector<std::string>> check_host_ready(const PortPlan& plan, HookCont
                            " is down, and a guest's VF driver takes a random MAC until its PF is "
                            "up. Bring it up first: ip link set " +
                            p.pf_name + " up");
-      VF_ASSIGN(vf, with_context(topology.vf(p.device), who));
-      if (vf && vf->netdev) {
-        VF_ASSIGN(up, with_context(topology.netdev_admin_up(*vf->netdev), who));
+      if (p.host_netdev) {
+        VF_ASSIGN(up, with_context(topology.netdev_admin_up(*p.host_netdev), who));
         if (up)
-          refusals.push_back(who + ": the host itself uses this VF (interface " + *vf->netdev +
+          refusals.push_back(who + ": the host itself uses this VF (interface " + *p.host_netdev +
                              " is up). Take it down or pick another VF.");
       }
     }

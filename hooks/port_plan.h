@@ -30,7 +30,8 @@ struct PlannedPort {
   std::string pf_name;        // the VF's PF interface ("" for a whole device)
   int vf_index = -1;
   int iommu_group = -1;
-  std::optional<std::string> driver;  // the device's driver now
+  std::optional<std::string> driver;       // the device's driver now
+  std::optional<std::string> host_netdev;  // the VF's own netdev, when a host driver holds it
   VfSettings at_prepare;
   VfSettings at_start;
 

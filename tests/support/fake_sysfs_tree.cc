@@ -151,9 +151,14 @@ Status FakeSysfsTree::make_link(const std::string& path, const std::string& targ
   return link(target, sys_root() / path);
 }
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/vfhook-test-XXXXXX";
+TempDir::TempDir()
+    : TempDir([] {
+        const char* base = std::getenv("TMPDIR");
+        return std::string(base && *base ? base : "/tmp");
+      }()) {}
+
+TempDir::TempDir(const std::string& base) {
+  std::string pattern = base + "/vfhook-test-XXXXXX";
   if (!::mkdtemp(pattern.data())) {
     throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
   }

@@ -87,7 +87,10 @@ class FakeSysfsTree {
 // A temporary directory removed with everything in it when destroyed.
 class TempDir {
  public:
+  // Below $TMPDIR (or /tmp), or below `base` when given (e.g. /dev/shm: an in-memory
+  // filesystem, like the real sysfs).
   TempDir();
+  explicit TempDir(const std::string& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -8,10 +8,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "hooks/core_api.h"
 #include "hooks/fast_path.h"
+#include "hooks/read_capped.h"
 #include "xml/domain_xml.h"
 
 namespace {
@@ -22,23 +24,6 @@ void write_all(int fd, std::string_view text) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     text.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-// Reads all of stdin (libvirt writes the whole XML and expects it consumed), keeping at most
-// `keep` bytes; sets `truncated` when there was more.
-bool read_stdin(std::string& out, size_t keep, bool& truncated) {
-  truncated = false;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(0, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    size_t room = keep > out.size() ? keep - out.size() : 0;
-    size_t take = static_cast<size_t>(n) < room ? static_cast<size_t>(n) : room;
-    out.append(buf, take);
-    if (take < static_cast<size_t>(n)) truncated = true;
   }
 }
 
@@ -53,12 +38,18 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::string xml;
-  bool truncated = false;
-  if (!read_stdin(xml, vfhook::kMaxDomainXmlBytes, truncated)) {
+  // One byte over the cap tells an oversized XML from one of exactly the cap. Left
+  // uninitialized: pages the XML does not reach are never touched.
+  const size_t capacity = vfhook::kMaxDomainXmlBytes + 1;
+  std::unique_ptr<char[]> buffer(new char[capacity]);
+  int discarded = 0;
+  ssize_t kept = vfhook_read_capped(0, buffer.get(), capacity, &discarded);
+  if (kept < 0) {
     write_all(2, "vfhook: cannot read the domain XML from standard input\n");
     return 1;
   }
+  std::string_view xml(buffer.get(), static_cast<size_t>(kept));
+  bool truncated = discarded != 0 || xml.size() > vfhook::kMaxDomainXmlBytes;
   if (vfhook::decide_work(call.op, xml) == vfhook::Work::none) return 0;
   if (truncated) {
     write_all(2,

@@ -8,18 +8,10 @@
 #include "hooks/fast_path.h"
 #include "hooks/handlers.h"
 #include "policy/config.h"
+#include "util/write_all.h"
 
 namespace vfhook {
 namespace {
-
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<size_t>(n));
-  }
-}
 
 // Only prepare and start can stop a domain from starting; at every other event a failure is
 // reported and the exit status stays 0 (libvirt ignores it at release, and kills the guest at

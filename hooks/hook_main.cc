@@ -14,20 +14,10 @@
 #include "hooks/core_api.h"
 #include "hooks/fast_path.h"
 #include "hooks/read_capped.h"
+#include "util/write_all.h"
 #include "xml/domain_xml.h"
 
-namespace {
-
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-}  // namespace
+using vfhook::write_all;
 
 int main(int argc, char** argv) {
   vfhook::HookCall call;

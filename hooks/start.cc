@@ -1,4 +1,6 @@
 // start: libvirt has bound hostdevs and set MAC/VLAN; QEMU is not running yet.
+#include <algorithm>
+
 #include "hooks/claims.h"
 #include "hooks/handlers.h"
 #include "hooks/undo_stack.h"
@@ -28,11 +30,22 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
   }
   UndoStack undo(ctx.log);
 
-  // VFs libvirt chose from a hostdev network are seen for the first time now.
+  // VFs libvirt chose from a hostdev network are seen for the first time now. The live XML
+  // shows such a VF either as <interface type='network'> with <actual type='hostdev'> or,
+  // formatted as its actual type, as a plain <interface type='hostdev'>: so every port this
+  // domain has not claimed yet is claimed here (claim_ports skips the ones prepare claimed).
+  std::vector<PciAddress> ours;
+  auto read = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    VF_ASSIGN(claims, txn.claims());
+    for (const Claim& claim : claims)
+      if (claim.domain == domain_name) ours.push_back(claim.vf);
+    return ok();
+  });
+  if (!read) return failed(domain_name, read.error(), ctx.log);
   std::vector<PlannedPort> unseen;
   std::vector<VfSnapshot> snapshots;
   for (const PlannedPort& port : plan->ports) {
-    if (port.port.kind != PortKind::interface_network) continue;
+    if (std::find(ours.begin(), ours.end(), port.device) != ours.end()) continue;
     auto snapshot = take_snapshot(port, ctx);
     if (!snapshot) return failed(domain_name, snapshot.error(), ctx.log);
     unseen.push_back(port);

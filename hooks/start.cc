@@ -17,6 +17,20 @@ HookOutcome failed(const std::string& domain, const Error& error, Logger& log) {
   return {1, text, {}};
 }
 
+// A failure after settings were applied: unwinds `undo` first, so the message can say
+// whether they really were put back.
+HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack& undo,
+                        Logger& log) {
+  std::vector<std::string> left = undo.unwind();
+  if (left.empty()) return failed(domain, error, log);
+  std::string text = "vfhook could not start domain '" + domain + "': " + error.message + "\n";
+  text += "Undoing the VF settings vfhook had applied for this start failed too:\n";
+  for (const auto& step : left) text += "  - " + step + "\n";
+  text += "Check these VFs' settings before using them again.\n";
+  log.error(text);
+  return {1, text, {}};
+}
+
 }  // namespace
 
 HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain,
@@ -66,7 +80,8 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
   for (const PlannedPort& port : plan->ports) {
     if (port.whole_device || port.at_start.empty()) continue;
     auto state = read_vf(ctx.netlink, port.pf_name, port.vf_index);
-    if (!state) return failed(domain_name, state.error().with_context(port.describe()), ctx.log);
+    if (!state)
+      return rolled_back(domain_name, state.error().with_context(port.describe()), undo, ctx.log);
     VfSettings change = differing(port.at_start, *state);
     if (change.empty()) continue;
     Claim claim = claim_for(domain_name, port);
@@ -76,7 +91,7 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
     });
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, change);
         !applied)
-      return failed(domain_name, applied.error().with_context(port.describe()), ctx.log);
+      return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
     ctx.log.info("domain " + domain_name + ": " + port.describe() + ": start settings applied");
   }
   undo.commit();

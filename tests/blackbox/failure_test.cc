@@ -36,7 +36,8 @@ TEST_F(HookTest, PrepareSaysSoWhenItsRollbackCannotRestoreADriver) {
 
   HookResult prepared = bed.hook("vm1", "prepare", two_port_domain(vfs));
   EXPECT_EQ(prepared.exit_code, 1) << explain(prepared);
-  EXPECT_THAT(prepared.err, AllOf(HasSubstr("0000:01:10.2"), HasSubstr("ALSO failed")));
+  EXPECT_THAT(prepared.err, AllOf(HasSubstr("0000:01:10.2"), HasSubstr("ALSO failed"),
+                                  HasSubstr("failed too:\n  - rebind 0000:01:10.2 to igbvf")));
   EXPECT_THAT(prepared.err, Not(HasSubstr("Everything vfhook had done for this start was undone")))
       << "the host was not fully restored; stderr must not say it was";
   EXPECT_EQ(bed.driver(vfs[0]), "igbvf");

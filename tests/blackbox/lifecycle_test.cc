@@ -211,6 +211,21 @@ TEST_F(HookTest, ManagedInterfaceKeepsItsDriverAndGetsItsExtras) {
   EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
 }
 
+TEST_F(HookTest, OtherEventsLeaveTheHostAlone) {
+  const std::string xml = two_port_domain(vfs);
+  ASSERT_EQ(bed.hook("vm1", "prepare", xml).exit_code, 0);
+  ASSERT_EQ(bed.hook("vm1", "start", xml).exit_code, 0);
+  const auto running = bed.fingerprint();
+  // vfhook restores at release, the last event, after libvirt's own restore.
+  for (auto [op, subop] : {std::pair{"started", "begin"}, std::pair{"stopped", "end"},
+                           std::pair{"migrate", "begin"}, std::pair{"restore", "begin"}}) {
+    HookResult result = bed.hook("vm1", op, xml, subop, "-");
+    EXPECT_EQ(result.exit_code, 0) << op << ": " << explain(result);
+    EXPECT_EQ(result.err, "") << op;
+  }
+  EXPECT_EQ(fingerprint_diff(running, bed.fingerprint()), "");
+}
+
 // ---- idempotence ---------------------------------------------------------------------------
 
 TEST_F(HookTest, SecondReleaseChangesNothing) {

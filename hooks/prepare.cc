@@ -24,6 +24,20 @@ HookOutcome failed(const std::string& domain, const Error& error, bool undone, L
   return {1, text, {}};
 }
 
+// A failure after the host was changed: unwinds `undo` first, so the message can say whether
+// the host really is back as it was.
+HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack& undo,
+                        Logger& log) {
+  std::vector<std::string> left = undo.unwind();
+  if (left.empty()) return failed(domain, error, true, log);
+  std::string text = "vfhook could not prepare domain '" + domain + "': " + error.message + "\n";
+  text += "Undoing what vfhook had done for this start failed too:\n";
+  for (const auto& step : left) text += "  - " + step + "\n";
+  text += "Check these devices (driver, VF settings) before using them again.\n";
+  log.error(text);
+  return {1, text, {}};
+}
+
 }  // namespace
 
 HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& domain,
@@ -59,15 +73,15 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     undo.push("rebind " + port.device.to_string() + " to " + port.driver.value_or("no driver"),
               [&binder, &port] { return binder.restore_driver(port.device, port.driver); });
     if (auto bound = binder.bind_to_vfio(port.device); !bound)
-      return failed(domain_name, bound.error().with_context(port.describe()), true, ctx.log);
+      return rolled_back(domain_name, bound.error().with_context(port.describe()), undo, ctx.log);
     if (!vfio_group_node_present(ctx.devfs, port.iommu_group))
-      return failed(domain_name,
-                    Error{ErrorKind::not_found,
-                          port.describe() + ": bound to vfio-pci, but /dev/vfio/" +
-                              std::to_string(port.iommu_group) +
-                              " did not appear; is the IOMMU enabled (intel_iommu=on)?",
-                          0},
-                    true, ctx.log);
+      return rolled_back(domain_name,
+                         Error{ErrorKind::not_found,
+                               port.describe() + ": bound to vfio-pci, but /dev/vfio/" +
+                                   std::to_string(port.iommu_group) +
+                                   " did not appear; is the IOMMU enabled (intel_iommu=on)?",
+                               0},
+                         undo, ctx.log);
     ctx.log.info("domain " + domain_name + ": " + port.describe() + ": bound to vfio-pci");
   }
 
@@ -80,7 +94,7 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     });
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
         !applied)
-      return failed(domain_name, applied.error().with_context(port.describe()), true, ctx.log);
+      return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
     ctx.log.info("domain " + domain_name + ": " + port.describe() + ": MAC/VLAN set");
   }
 

@@ -1,4 +1,6 @@
 // start: libvirt has bound hostdevs and set MAC/VLAN; QEMU is not running yet.
+#include <algorithm>
+
 #include "hooks/claims.h"
 #include "hooks/handlers.h"
 #include "hooks/undo_stack.h"
@@ -11,6 +13,20 @@ namespace {
 HookOutcome failed(const std::string& domain, const Error& error, Logger& log) {
   std::string text = "vfhook could not start domain '" + domain + "': " + error.message +
                      "\nThe VF settings vfhook had applied for this start were undone.\n";
+  log.error(text);
+  return {1, text, {}};
+}
+
+// A failure after settings were applied: unwinds `undo` first, so the message can say
+// whether they really were put back.
+HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack& undo,
+                        Logger& log) {
+  std::vector<std::string> left = undo.unwind();
+  if (left.empty()) return failed(domain, error, log);
+  std::string text = "vfhook could not start domain '" + domain + "': " + error.message + "\n";
+  text += "Undoing the VF settings vfhook had applied for this start failed too:\n";
+  for (const auto& step : left) text += "  - " + step + "\n";
+  text += "Check these VFs' settings before using them again.\n";
   log.error(text);
   return {1, text, {}};
 }
@@ -28,11 +44,22 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
   }
   UndoStack undo(ctx.log);
 
-  // VFs libvirt chose from a hostdev network are seen for the first time now.
+  // VFs libvirt chose from a hostdev network are seen for the first time now. The live XML
+  // shows such a VF either as <interface type='network'> with <actual type='hostdev'> or,
+  // formatted as its actual type, as a plain <interface type='hostdev'>: so every port this
+  // domain has not claimed yet is claimed here (claim_ports skips the ones prepare claimed).
+  std::vector<PciAddress> ours;
+  auto read = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    VF_ASSIGN(claims, txn.claims());
+    for (const Claim& claim : claims)
+      if (claim.domain == domain_name) ours.push_back(claim.vf);
+    return ok();
+  });
+  if (!read) return failed(domain_name, read.error(), ctx.log);
   std::vector<PlannedPort> unseen;
   std::vector<VfSnapshot> snapshots;
   for (const PlannedPort& port : plan->ports) {
-    if (port.port.kind != PortKind::interface_network) continue;
+    if (std::find(ours.begin(), ours.end(), port.device) != ours.end()) continue;
     auto snapshot = take_snapshot(port, ctx);
     if (!snapshot) return failed(domain_name, snapshot.error(), ctx.log);
     unseen.push_back(port);
@@ -53,7 +80,8 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
   for (const PlannedPort& port : plan->ports) {
     if (port.whole_device || port.at_start.empty()) continue;
     auto state = read_vf(ctx.netlink, port.pf_name, port.vf_index);
-    if (!state) return failed(domain_name, state.error().with_context(port.describe()), ctx.log);
+    if (!state)
+      return rolled_back(domain_name, state.error().with_context(port.describe()), undo, ctx.log);
     VfSettings change = differing(port.at_start, *state);
     if (change.empty()) continue;
     Claim claim = claim_for(domain_name, port);
@@ -63,7 +91,7 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
     });
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, change);
         !applied)
-      return failed(domain_name, applied.error().with_context(port.describe()), ctx.log);
+      return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
     ctx.log.info("domain " + domain_name + ": " + port.describe() + ": start settings applied");
   }
   undo.commit();

@@ -27,15 +27,21 @@ class UndoStack {
   void commit() { steps_.clear(); }
   [[nodiscard]] size_t size() const { return steps_.size(); }
 
-  void unwind() {
+  // Returns the steps that failed ("<what>: <error>"), so the caller can tell the person
+  // reading its error whether the host really is back as it was.
+  std::vector<std::string> unwind() {
+    std::vector<std::string> failures;
     while (!steps_.empty()) {
       auto step = std::move(steps_.back());
       steps_.pop_back();
-      if (auto status = step.undo(); !status)
+      if (auto status = step.undo(); !status) {
         log_.error("rollback: " + step.what + " failed: " + status.error().message);
-      else
+        failures.push_back(step.what + ": " + status.error().message);
+      } else {
         log_.info("rollback: " + step.what);
+      }
     }
+    return failures;
   }
 
  private:

@@ -52,6 +52,7 @@ driver_of() {
   l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) || { echo none; return; }
   basename "$l"
 }
+has_carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
 driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
 # PCI -> the <address type='pci' …/> element libvirt wants in a hostdev source
 pci_xml() {
@@ -225,11 +226,13 @@ port_record() { printf '<vfhook:port mac="%s" pool="%s" vlan="%s"%s/>' "$1" "$2"
 ports_metadata() { printf '<vfhook:ports xmlns:vfhook="urn:vfhook:ports:1">%s</vfhook:ports>' "$*"; }
 # vf_port MAC PCI VLAN: the managed='no' interface of a vfhook port
 vf_port() { hostdev_iface "$1" "$2" no "<vlan><tag id='$3'/></vlan>"; }
-# A fresh PF for a scenario: COUNT VFs, all unused, PF up.
+# A fresh PF for a scenario: COUNT VFs, all unused, PF up with carrier (igb refuses VF
+# rates until its link is up at 1000 Mb/s, and a VF started before reads a random MAC).
 lab_pf_setup() {
   local pf=$1 n=${2:-7}
   vfs_create "$pf" "$n"
   ip link set "$pf" up
+  wait_for 20 "carrier on $pf" has_carrier "$pf"
 }
 
 # ---- two hosts (lab-run --hosts 2: LAB_ROLE a / b, a shared /lab/sync) ------------------

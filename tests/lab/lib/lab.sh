@@ -228,11 +228,16 @@ ports_metadata() { printf '<vfhook:ports xmlns:vfhook="urn:vfhook:ports:1">%s</v
 vf_port() { hostdev_iface "$1" "$2" no "<vlan><tag id='$3'/></vlan>"; }
 # A fresh PF for a scenario: COUNT VFs, all unused, PF up with carrier (igb refuses VF
 # rates until its link is up at 1000 Mb/s, and a VF started before reads a random MAC).
+# Every VF also gets a fixed admin MAC: with none, igb hands a VF a random MAC each time
+# igbvf binds in the host, and "restored exactly" could never compare equal.
 lab_pf_setup() {
-  local pf=$1 n=${2:-7}
+  local pf=$1 n=${2:-7} i
   vfs_create "$pf" "$n"
   ip link set "$pf" up
   wait_for 20 "carrier on $pf" has_carrier "$pf"
+  for ((i = 0; i < n; i++)); do
+    ip link set "$pf" vf "$i" mac "$(printf '02:00:00:%02x:00:%02x' "$(cat "/sys/class/net/$pf/ifindex")" "$i")"
+  done
 }
 
 # ---- two hosts (lab-run --hosts 2: LAB_ROLE a / b, a shared /lab/sync) ------------------

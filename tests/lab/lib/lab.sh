@@ -1,0 +1,273 @@
+# Helpers for the lab scenarios, sourced by each scenario inside an L1 lab host (run by
+# vm-images/run-inside with the working directory /lab/scenarios). Every check that fails
+# calls fail(), which prints a clear message and exits non-zero.
+# shellcheck shell=bash
+set -euo pipefail
+export LC_ALL=C
+export LIBVIRT_DEFAULT_URI=qemu:///system
+
+lab_t0=$SECONDS
+step() { printf '[%4ds] == %s\n' $((SECONDS - lab_t0)) "$*"; }
+info() { printf '         %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+L2_KERNEL=/var/lib/libvirt/images/l2-vmlinuz
+L2_INITRD=/var/lib/libvirt/images/l2-initrd.img
+L2_LOGS=/var/log/lab
+
+# ---- PFs and VFs -----------------------------------------------------------------------
+
+# The igb PFs of this host (PCI addresses, sorted): the first carries the VFs, a second one
+# (lab-run --second-pf) is for whole-PF passthrough.
+igb_pfs() {
+  local d
+  for d in /sys/bus/pci/devices/*; do
+    [ -e "$d/sriov_totalvfs" ] || continue
+    [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10c9 ] || continue
+    basename "$d"
+  done | sort
+}
+pf_pci() { igb_pfs | sed -n 1p; }
+pf2_pci() { igb_pfs | sed -n 2p; }
+# The netdev name of a PCI network function, e.g. enp1s0.
+netdev_of() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -1; }
+
+# PF_IFNAME COUNT: (re)create COUNT VFs, wait until each has its PCI device.
+vfs_create() {
+  local pf=$1 n=$2 dev=/sys/class/net/$1/device i
+  [ -e "$dev/sriov_numvfs" ] || fail "$pf is not an SR-IOV PF (no sriov_numvfs)"
+  echo 0 >"$dev/sriov_numvfs"
+  [ "$n" -eq 0 ] && return 0
+  echo "$n" >"$dev/sriov_numvfs" || fail "cannot create $n VFs on $pf"
+  for i in $(seq 0 $((n - 1))); do
+    wait_for 10 "VF $i of $pf" test -e "$dev/virtfn$i"
+  done
+}
+vf_count() { cat "/sys/class/net/$1/device/sriov_numvfs"; }
+# PF_IFNAME INDEX -> the VF's PCI address
+vf_pci() { basename "$(readlink -f "/sys/class/net/$1/device/virtfn$2")"; }
+# PCI -> bound driver name, or "none"
+driver_of() {
+  local l
+  l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) || { echo none; return; }
+  basename "$l"
+}
+has_carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
+driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
+# PCI -> the <address type='pci' …/> element libvirt wants in a hostdev source
+pci_xml() {
+  local a=$1 dom bus slot fn
+  dom=${a%%:*}; a=${a#*:}; bus=${a%%:*}; a=${a#*:}; slot=${a%%.*}; fn=${a#*.}
+  printf "<address type='pci' domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/>" \
+    "$dom" "$bus" "$slot" "$fn"
+}
+# Bind a PCI function to vfio-pci by hand (driver_override + drivers_probe).
+bind_vfio() {
+  local pci=$1 d=/sys/bus/pci/devices/$1
+  modprobe vfio-pci
+  echo vfio-pci >"$d/driver_override"
+  [ -e "$d/driver" ] && echo "$pci" >"$d/driver/unbind"
+  echo "$pci" >/sys/bus/pci/drivers_probe
+  [ "$(driver_of "$pci")" = vfio-pci ] || fail "$pci did not bind to vfio-pci"
+}
+
+# The VF table of a PF as `ip link show` prints it, one line per VF ("vf N link/ether …").
+vf_table() { ip link show "$1" | sed -n 's/^ *\(vf [0-9].*\)$/\1/p'; }
+vf_line() { vf_table "$1" | grep -E "^vf $2 " || fail "no VF $2 in 'ip link show $1'"; }
+vf_mac() { vf_line "$1" "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+# PF INDEX -> the VLAN id (0 when none)
+vf_vlan() { vf_line "$1" "$2" | sed -n 's/.*, vlan \([0-9]*\).*/\1/p' | grep . || echo 0; }
+# PF INDEX REGEX: fail unless the VF's line matches
+expect_vf() {
+  local line
+  line=$(vf_line "$1" "$2")
+  echo "$line" | grep -Eq -- "$3" || fail "VF $2 of $1: expected /$3/ in: $line"
+}
+# The whole state a hook may touch on the VFs of a PF: table lines + each VF's driver.
+vf_state() {
+  local pf=$1 i n
+  n=$(vf_count "$pf")
+  vf_table "$pf"
+  for ((i = 0; i < n; i++)); do echo "vf $i driver $(driver_of "$(vf_pci "$pf" "$i")")"; done
+}
+
+# ---- waiting -----------------------------------------------------------------------------
+
+# wait_for SECONDS WHAT CMD...: poll CMD every 0.5 s until it succeeds or fail.
+wait_for() {
+  local t=$1 what=$2 end
+  shift 2
+  end=$((SECONDS + t))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || fail "timed out after ${t}s waiting for $what"
+    sleep 0.5
+  done
+}
+
+# ---- L2 guests -----------------------------------------------------------------------
+
+# l2_xml NAME DEVICES_XML [METADATA_XML] [KERNEL_ARGS]: a tiny KVM guest: the host's kernel,
+# the lab initramfs (guest-files/init), serial console to $L2_LOGS/NAME.serial.
+l2_xml() {
+  local name=$1 devices=$2 metadata=${3:-} args=${4:-lab.hold=forever}
+  mkdir -p "$L2_LOGS"
+  cat <<XML
+<domain type='kvm'>
+  <name>$name</name>
+  ${metadata:+<metadata>$metadata</metadata>}
+  <memory unit='MiB'>192</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>$L2_KERNEL</kernel>
+    <initrd>$L2_INITRD</initrd>
+    <cmdline>console=ttyS0 panic=-1 $args</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path='$L2_LOGS/$name.serial'/><target port='0'/></serial>
+    <memballoon model='none'/>
+    $devices
+  </devices>
+</domain>
+XML
+}
+# hostdev_iface MAC PCI [MANAGED] [EXTRA_XML]: an <interface type='hostdev'> on a VF
+hostdev_iface() {
+  printf "<interface type='hostdev' managed='%s'><mac address='%s'/><source>%s</source>%s</interface>" \
+    "${3:-yes}" "$1" "$(pci_xml "$2")" "${4:-}"
+}
+
+# define_guest NAME XML: define it, clearing its previous serial log
+define_guest() {
+  local f=/tmp/lab-$1.xml
+  printf '%s\n' "$2" >"$f"
+  rm -f "$L2_LOGS/$1.serial"
+  virsh define "$f" >/dev/null || fail "virsh define $1 failed (XML in $f)"
+}
+# start_guest NAME: virsh start, fail with libvirt's message
+start_guest() {
+  local out
+  out=$(virsh start "$1" 2>&1) || fail "virsh start $1 failed: $out"
+}
+# try_start NAME: virsh start; prints libvirt's error text, returns its status
+try_start() { virsh start "$1" 2>&1 >/dev/null; }
+domain_state() { virsh domstate "$1" 2>/dev/null | head -1; }
+destroy_guest() { virsh destroy "$1" >/dev/null 2>&1 || true; }
+remove_guest() { destroy_guest "$1"; virsh undefine "$1" >/dev/null 2>&1 || true; }
+
+# wait_serial NAME REGEX SECONDS: wait for a line of the L2 serial console; prints it
+wait_serial() {
+  local name=$1 re=$2 t=$3 log=$L2_LOGS/$1.serial end
+  end=$((SECONDS + t))
+  while :; do
+    if [ -f "$log" ] && tr -d '\r' <"$log" | grep -aE -- "$re" | head -1 | grep .; then return 0; fi
+    if [ $SECONDS -ge $end ]; then
+      echo "--- last lines of $log:" >&2
+      tail -n 20 "$log" 2>/dev/null | tr -d '\r' | sed 's/^/    /' >&2 || true
+      fail "no line /$re/ on $name's console within ${t}s (state: $(domain_state "$name"))"
+    fi
+    sleep 0.5
+  done
+}
+# expect_nic NAME MAC SECONDS: the guest reports a NIC with that MAC and link up
+expect_nic() {
+  local line
+  wait_serial "$1" '^LAB-L2-DONE' "$3" >/dev/null
+  line=$(tr -d '\r' <"$L2_LOGS/$1.serial" | grep -a "^LAB-NIC .*mac=$2 ") ||
+    fail "$1 has no NIC with MAC $2; it saw: $(tr -d '\r' <"$L2_LOGS/$1.serial" | grep -a '^LAB-NIC' | tr '\n' ';')"
+  echo "$line" | grep -q 'link=up' || fail "$1: NIC $2 has no link: $line"
+  info "$1: $line"
+}
+
+# ---- vfhook ----------------------------------------------------------------------------
+
+VFHOOK_CONFIG=/etc/vfhook/vfhook.toml
+VFHOOK_HOOK=/etc/libvirt/hooks/qemu.d/vfhook
+
+# Install vfhook from the build tree lab-run showed at its own path (once per boot).
+vfhook_install() {
+  [ -n "${LAB_BUILD_DIR:-}" ] || fail "lab-run was given no vfhook build tree (--build DIR)"
+  [ -f "$LAB_BUILD_DIR/CMakeCache.txt" ] || fail "$LAB_BUILD_DIR is not visible in the lab host"
+  if [ ! -x "$VFHOOK_HOOK" ]; then
+    cmake --install "$LAB_BUILD_DIR" >/tmp/vfhook-install.log 2>&1 ||
+      { cat /tmp/vfhook-install.log; fail "cmake --install $LAB_BUILD_DIR failed"; }
+    [ -x "$VFHOOK_HOOK" ] ||
+      fail "vfhook is not built yet: cmake --install did not install $VFHOOK_HOOK"
+    # libvirt only runs qemu.d/ scripts it saw at its last start or reload.
+    systemctl reload libvirtd || systemctl restart libvirtd
+    wait_for 60 "libvirtd after reload" virsh version
+  fi
+  info "vfhook installed: $VFHOOK_HOOK"
+}
+# vfhook_config TOML: write the hook's host config
+vfhook_config() {
+  mkdir -p "$(dirname "$VFHOOK_CONFIG")"
+  printf '%s\n' "$1" >"$VFHOOK_CONFIG"
+}
+# The default config of the scenarios: one pool "provider" on PF $1.
+vfhook_default_config() {
+  vfhook_config "state_dir = \"/var/lib/vfhook\"
+host_bridge_vlans = [\"1-99\"]
+[[pool]]
+name = \"provider\"
+pfs = [\"$1\"]
+vlans = [\"100-199\"]
+allow_trust = true
+keep_idle_on_vfio = true${2:+
+$2}"
+}
+# port_record MAC POOL VLAN [ATTRS]: one <vfhook:port> element
+port_record() { printf '<vfhook:port mac="%s" pool="%s" vlan="%s"%s/>' "$1" "$2" "$3" "${4:+ $4}"; }
+ports_metadata() { printf '<vfhook:ports xmlns:vfhook="urn:vfhook:ports:1">%s</vfhook:ports>' "$*"; }
+# vf_port MAC PCI VLAN: the managed='no' interface of a vfhook port
+vf_port() { hostdev_iface "$1" "$2" no "<vlan><tag id='$3'/></vlan>"; }
+# A fresh PF for a scenario: COUNT VFs, all unused, PF up with carrier (igb refuses VF
+# rates until its link is up at 1000 Mb/s, and a VF started before reads a random MAC).
+# Every VF also gets a fixed admin MAC: with none, igb hands a VF a random MAC each time
+# igbvf binds in the host, and "restored exactly" could never compare equal.
+lab_pf_setup() {
+  local pf=$1 n=${2:-7} i
+  vfs_create "$pf" "$n"
+  ip link set "$pf" up
+  wait_for 20 "carrier on $pf" has_carrier "$pf"
+  for ((i = 0; i < n; i++)); do
+    ip link set "$pf" vf "$i" mac "$(printf '02:00:00:%02x:00:%02x' "$(cat "/sys/class/net/$pf/ifindex")" "$i")"
+  done
+}
+
+# ---- two hosts (lab-run --hosts 2: LAB_ROLE a / b, a shared /lab/sync) ------------------
+
+lab_scenario=$(basename "$0" .sh)
+sync_flag() { touch "${LAB_SYNC:?}/$lab_scenario-$1"; }
+has_flag() { [ -e "${LAB_SYNC:?}/$lab_scenario-$1" ]; }
+wait_flag() { wait_for "$2" "the other host's '$1'" has_flag "$1"; }
+
+# Host b's part of a two-host scenario: an address on VLAN $1 of its PF, kept up until host a
+# says it is done (or gave up).
+serve_vlan_until_a_done() {
+  local vlan=$1 addr=$2 pci pf
+  pci=$(pf_pci); pf=$(netdev_of "$pci")
+  [ -n "$pf" ] || fail "no igb PF on host b"
+  step "host b: $addr on VLAN $vlan of $pf"
+  ip link set "$pf" up
+  ip link add link "$pf" name "$pf.$vlan" type vlan id "$vlan" || fail "cannot create VLAN $vlan on $pf"
+  ip addr add "$addr" dev "$pf.$vlan"
+  ip link set "$pf.$vlan" up
+  sync_flag b-ready
+  step "host b: waiting for host a"
+  wait_flag a-done "${LAB_SCENARIO_TIMEOUT:-600}"
+  [ -e "$LAB_SYNC/$lab_scenario-a-failed" ] && fail "host a failed (see its log)"
+  step "host b: rx on $pf.$vlan: $(cat "/sys/class/net/$pf.$vlan/statistics/rx_packets") packets"
+  step "PASS"
+}
+# Host a: tell b when this scenario ends, however it ends.
+a_signals_done() {
+  trap 'rc=$?; [ $rc -eq 0 ] || touch "$LAB_SYNC/$lab_scenario-a-failed"; sync_flag a-done; exit $rc' EXIT
+}
+state_is() { [ "$(domain_state "$1")" = "$2" ]; }
+not_running() { ! virsh list --name | grep -qx "$1"; }

@@ -1,4 +1,6 @@
 // prepare: the first step of a start, before libvirt touches any hostdev.
+#include <set>
+
 #include "hooks/claims.h"
 #include "hooks/handlers.h"
 #include "hooks/undo_stack.h"
@@ -33,7 +35,9 @@ HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack
   std::string text = "vfhook could not prepare domain '" + domain + "': " + error.message + "\n";
   text += "Undoing what vfhook had done for this start failed too:\n";
   for (const auto& step : left) text += "  - " + step + "\n";
-  text += "Check these devices (driver, VF settings) before using them again.\n";
+  text +=
+      "Their claims and snapshots are kept: the release libvirt runs next retries the "
+      "restore. Check these devices (driver, VF settings) before using them again.\n";
   log.error(text);
   return {1, text, {}};
 }
@@ -62,16 +66,31 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
   if (!claimed) return failed(domain_name, claimed.error(), false, ctx.log);
   if (!claimed->refusals.empty()) return refuse(domain_name, claimed->refusals, ctx.log);
 
+  // A VF whose rollback fails keeps its claim and snapshot: libvirt runs release after a failed
+  // prepare, and release retries from the snapshot; dropping them would lose the original state.
+  std::set<PciAddress> unrestored;
+  auto remember_failure = [&unrestored](const PciAddress& vf, Status status) {
+    if (!status) unrestored.insert(vf);
+    return status;
+  };
   UndoStack undo(ctx.log);
   undo.push("drop the claims of domain '" + domain_name + "'",
-            [&ctx, vfs = claimed->newly_claimed] { return drop_claims(vfs, ctx); });
+            [&ctx, &unrestored, vfs = claimed->newly_claimed] {
+              std::vector<PciAddress> restored;
+              for (const auto& vf : vfs)
+                if (!unrestored.count(vf)) restored.push_back(vf);
+              return drop_claims(restored, ctx);
+            });
 
   DriverBinder binder(ctx.sysfs, ctx.clock);
   for (size_t i = 0; i < plan->ports.size(); ++i) {
     const PlannedPort& port = plan->ports[i];
     if (port.port.managed || port.driver == "vfio-pci") continue;
     undo.push("rebind " + port.device.to_string() + " to " + port.driver.value_or("no driver"),
-              [&binder, &port] { return binder.restore_driver(port.device, port.driver); });
+              [&binder, &port, &remember_failure] {
+                return remember_failure(port.device,
+                                        binder.restore_driver(port.device, port.driver));
+              });
     if (auto bound = binder.bind_to_vfio(port.device); !bound)
       return rolled_back(domain_name, bound.error().with_context(port.describe()), undo, ctx.log);
     if (!vfio_group_node_present(ctx.devfs, port.iommu_group))
@@ -89,8 +108,10 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     const PlannedPort& port = plan->ports[i];
     if (port.whole_device || port.at_prepare.empty()) continue;
     Claim claim = claim_for(domain_name, port);
-    undo.push("restore " + port.describe(), [&ctx, claim, snapshot = snapshots[i]] {
-      return restore_from_snapshot(claim, snapshot, RestoreDriver::no, MacRestore::exact, ctx);
+    undo.push("restore " + port.describe(), [&ctx, &remember_failure, claim,
+                                             snapshot = snapshots[i]] {
+      return remember_failure(claim.vf, restore_from_snapshot(claim, snapshot, RestoreDriver::no,
+                                                              MacRestore::exact, ctx));
     });
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
         !applied)

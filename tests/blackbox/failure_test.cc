@@ -41,7 +41,17 @@ TEST_F(HookTest, PrepareSaysSoWhenItsRollbackCannotRestoreADriver) {
   EXPECT_THAT(prepared.err, Not(HasSubstr("Everything vfhook had done for this start was undone")))
       << "the host was not fully restored; stderr must not say it was";
   EXPECT_EQ(bed.driver(vfs[0]), "igbvf");
-  EXPECT_THAT(bed.claims(), IsEmpty());
+  // VF 0 was restored and let go; VF 1 keeps its claim and its snapshot (the original driver),
+  // so that the release libvirt runs next can retry, and nothing of its state is lost.
+  EXPECT_THAT(prepared.err, HasSubstr("claims and snapshots are kept"));
+  auto claims = bed.claims();
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(claims[0].vf, vfs[1]);
+  EXPECT_EQ(claims[0].domain, "vm1");
+  auto snapshot = bed.snapshot(vfs[1]);
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->driver, "igbvf");
+  EXPECT_TRUE(snapshot->rebind_driver);
 }
 
 TEST_F(HookTest, StartThatIsRefusedByTheDriverRollsBackItsSettings) {

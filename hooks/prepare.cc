@@ -57,7 +57,7 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
 
   std::vector<VfSnapshot> snapshots;
   for (const PlannedPort& port : plan->ports) {
-    auto snapshot = take_snapshot(port, ctx);
+    auto snapshot = take_snapshot(port, FirstSeen::before_libvirt, ctx);
     if (!snapshot) return failed(domain_name, snapshot.error(), false, ctx.log);
     snapshots.push_back(std::move(*snapshot));
   }

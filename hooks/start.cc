@@ -60,7 +60,7 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
   std::vector<VfSnapshot> snapshots;
   for (const PlannedPort& port : plan->ports) {
     if (std::find(ours.begin(), ours.end(), port.device) != ours.end()) continue;
-    auto snapshot = take_snapshot(port, ctx);
+    auto snapshot = take_snapshot(port, FirstSeen::after_libvirt, ctx);
     if (!snapshot) return failed(domain_name, snapshot.error(), ctx.log);
     unseen.push_back(port);
     snapshots.push_back(std::move(*snapshot));

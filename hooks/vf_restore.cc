@@ -33,7 +33,7 @@ VfSettings differing(const VfSettings& wanted, const VfState& state) {
   return diff;
 }
 
-Result<VfSnapshot> take_snapshot(const PlannedPort& port, HookContext& ctx) {
+Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, HookContext& ctx) {
   VfSnapshot snapshot;
   snapshot.vf = port.device;
   snapshot.driver = port.driver;
@@ -49,6 +49,18 @@ Result<VfSnapshot> take_snapshot(const PlannedPort& port, HookContext& ctx) {
     if (later.rates) planned.rates = later.rates;
     VF_ASSIGN(state,
               with_context(read_vf(ctx.netlink, port.pf_name, port.vf_index), port.describe()));
+    if (seen == FirstSeen::before_libvirt) {
+      // At prepare, before libvirt sets MAC and VLAN of an interface: keep the true original
+      // MAC too, so that release can mend what libvirt's own restore leaves behind (it may
+      // write an all-zero admin MAC, and igb then makes up a random one).
+      if (port.port.kind != PortKind::hostdev) planned.mac = state.mac;
+    } else {
+      // First seen at start (a VF libvirt chose from a hostdev network, in either live form):
+      // libvirt has set MAC and VLAN already, from a state it saved before and restores itself,
+      // so the values read now are not originals.
+      planned.mac.reset();
+      planned.vlan.reset();
+    }
     snapshot.changed = original_values(planned, state);
   }
   return snapshot;

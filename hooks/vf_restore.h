@@ -8,9 +8,15 @@
 
 namespace vfhook {
 
+// When vfhook first sees a port's VF: at prepare, before libvirt touched it, or at start, after
+// libvirt picked it from a hostdev network and set its MAC and VLAN.
+enum class FirstSeen { before_libvirt, after_libvirt };
+
 // Reads the port's current state and records the original value of every setting the plan
-// will change at prepare or start, and its driver if vfhook will rebind it.
-Result<VfSnapshot> take_snapshot(const PlannedPort& port, HookContext& ctx);
+// will change at prepare or start, and its driver if vfhook will rebind it. Seen before
+// libvirt, an interface's admin MAC is recorded too; seen after, MAC and VLAN are not (libvirt
+// restores those from its own earlier record).
+Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, HookContext& ctx);
 
 // The values of `state` for the fields set in `wanted`: what to put back after applying
 // `wanted` on a VF that was in `state`.

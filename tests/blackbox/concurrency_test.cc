@@ -24,7 +24,12 @@ class ConcurrencyTest : public ::testing::Test {
       auto spec = standard_pf(address, name, 8);
       spec.total_vfs = 8;
       for (const auto& vf : bed.add_pf(spec, ifindex)) vfs.push_back(vf);
+      // Admin MACs set, so that "restored exactly" is not confused with the never-zero rule.
+      for (size_t i = 0; i < 8; ++i)
+        bed.netlink_model().pf(name)->vfs[i].mac =
+            mac("02:00:00:00:0" + std::to_string(ifindex) + ":0" + std::to_string(i));
     }
+    bed.save_netlink();
     ASSERT_EQ(vfs.size(), static_cast<size_t>(kVfs));
     bed.write_config(R"(host_bridge_vlans = ["1-99"]
 

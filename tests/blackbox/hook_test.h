@@ -1,5 +1,5 @@
 // The host most black-box tests start from: one igb PF (enp1s0, 0000:01:00.0) with four VFs on
-// igbvf in their default admin state (all-zero MAC), and a pool "provider" on it.
+// igbvf (admin MACs 02:00:00:00:01:0N, but VF 2's all-zero), and a pool "provider" on it.
 #pragma once
 
 #include <gmock/gmock.h>
@@ -57,6 +57,12 @@ class HookTest : public ::testing::Test {
  protected:
   void SetUp() override {
     vfs = bed.add_pf(standard_pf("0000:01:00.0", "enp1s0", 4), 2);
+    // VFs 0, 1 and 3 carry an admin MAC, so that exact restores are visible; VF 2 keeps the
+    // kernel's all-zero default for the never-zero rule.
+    for (int vf : {0, 1, 3})
+      bed.netlink_model().pf("enp1s0")->vfs[static_cast<size_t>(vf)].mac =
+          mac("02:00:00:00:01:0" + std::to_string(vf));
+    bed.save_netlink();
     bed.write_config(kProviderConfig);
   }
 

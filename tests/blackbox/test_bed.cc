@@ -229,6 +229,25 @@ void TestBed::save_netlink() {
   must(FileVfNetlink::save(netlink_path(), netlink_model_), "save the netlink state");
 }
 
+void TestBed::libvirt_sets_net_config(const std::string& pf, int vf, const MacAddress& mac,
+                                      uint16_t vlan) {
+  RecordingVfNetlink state = must(FileVfNetlink::load(netlink_path()), "load the netlink state");
+  VfState& current = state.pf(pf)->vfs.at(static_cast<size_t>(vf));
+  libvirt_saved_[{pf, vf}] = {current.mac, current.vlan};
+  current.mac = mac;
+  current.vlan = Vlan{vlan, 0, VlanProtocol::dot1q};
+  must(FileVfNetlink::save(netlink_path(), state), "save the netlink state");
+}
+
+void TestBed::libvirt_restores_net_config(const std::string& pf, int vf) {
+  RecordingVfNetlink state = must(FileVfNetlink::load(netlink_path()), "load the netlink state");
+  VfState& current = state.pf(pf)->vfs.at(static_cast<size_t>(vf));
+  const auto& [mac, vlan] = libvirt_saved_.at({pf, vf});
+  current.mac = mac;
+  current.vlan = vlan;
+  must(FileVfNetlink::save(netlink_path(), state), "save the netlink state");
+}
+
 void TestBed::write_config(const std::string& body) {
   const fs::path path = config_path();
   {

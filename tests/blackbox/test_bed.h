@@ -102,6 +102,13 @@ class TestBed {
   RecordingVfNetlink& netlink_model() { return netlink_model_; }
   void save_netlink();
 
+  // What libvirt itself does around the hook for a hostdev interface or a VF it chose from a
+  // hostdev network (DESIGN.md §1), applied to the netlink state without entering the request
+  // log (that log is vfhook's): between prepare and start it saves the VF's admin MAC and VLAN
+  // and sets the interface's; between stopped and release it puts the saved ones back.
+  void libvirt_sets_net_config(const std::string& pf, int vf, const MacAddress& mac, uint16_t vlan);
+  void libvirt_restores_net_config(const std::string& pf, int vf);
+
   // Writes the config: state_dir, the given body (host_bridge_vlans, pools), then the [test]
   // section pointing at this bed. Mode 0644.
   void write_config(const std::string& body);
@@ -135,6 +142,7 @@ class TestBed {
   testing::TempDir dir_;
   std::unique_ptr<testing::FakeSysfsTree> tree_;
   RecordingVfNetlink netlink_model_;
+  std::map<std::pair<std::string, int>, std::pair<MacAddress, Vlan>> libvirt_saved_;
 };
 
 // ---- domain XML builders (tests read more easily with the XML spelled out) ----------------

@@ -147,6 +147,11 @@ define_guest() {
   local f=/tmp/lab-$1.xml
   printf '%s\n' "$2" >"$f"
   rm -f "$L2_LOGS/$1.serial"
+  # A redefinition without a <uuid> would get a new one and clash with the defined domain.
+  if virsh domstate "$1" >/dev/null 2>&1; then
+    not_running "$1" || fail "define_guest $1: the domain is running"
+    virsh undefine "$1" >/dev/null || fail "virsh undefine $1 failed"
+  fi
   virsh define "$f" >/dev/null || fail "virsh define $1 failed (XML in $f)"
 }
 # start_guest NAME: virsh start, fail with libvirt's message

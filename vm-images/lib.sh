@@ -2,7 +2,15 @@
 # shellcheck shell=bash
 
 lab_images_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-lab_cache_dir=${LAB_CACHE_DIR:-$lab_images_dir/cache}
+# The image cache outlives any one checkout (CI clones afresh every run): /var/cache/vfhook-lab
+# for root, else beside the scripts. LAB_CACHE_DIR overrides.
+if [ -n "${LAB_CACHE_DIR:-}" ]; then
+  lab_cache_dir=$LAB_CACHE_DIR
+elif [ "$(id -u)" -eq 0 ]; then
+  lab_cache_dir=/var/cache/vfhook-lab
+else
+  lab_cache_dir=$lab_images_dir/cache
+fi
 
 # Progress on stderr, prefixed with the tool's name and the seconds since it started, so a
 # slow step is visible in the log without a profiler.

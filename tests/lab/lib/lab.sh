@@ -171,10 +171,16 @@ wait_serial() {
   end=$((SECONDS + t))
   while :; do
     if [ -f "$log" ] && tr -d '\r' <"$log" | grep -aE -- "$re" | head -1 | grep .; then return 0; fi
-    if [ $SECONDS -ge $end ]; then
+    # A guest that is gone will print nothing more: say so now, with libvirt's word on why.
+    local state; state=$(domain_state "$name")
+    if [ $SECONDS -ge $end ] || [ "$state" = "shut off" ]; then
+      sleep 1
+      if [ -f "$log" ] && tr -d '\r' <"$log" | grep -aE -- "$re" | head -1 | grep .; then return 0; fi
       echo "--- last lines of $log:" >&2
       tail -n 20 "$log" 2>/dev/null | tr -d '\r' | sed 's/^/    /' >&2 || true
-      fail "no line /$re/ on $name's console within ${t}s (state: $(domain_state "$name"))"
+      echo "--- last lines of /var/log/libvirt/qemu/$name.log:" >&2
+      tail -n 15 "/var/log/libvirt/qemu/$name.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+      fail "no line /$re/ on $name's console within ${t}s (state: $state)"
     fi
     sleep 0.5
   done

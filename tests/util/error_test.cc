@@ -8,7 +8,9 @@
 namespace vfhook {
 namespace {
 
-Result<int> fails_with_enoent() { return fail(errno_error(ENOENT, "open bus/pci/x")); }
+Result<int> fails_with_enoent() {
+  return fail(errno_error(ENOENT, "open bus/pci/x"));
+}
 
 Result<int> adds_one() {
   VF_ASSIGN(value, fails_with_enoent());

@@ -17,9 +17,9 @@ TEST(PciAddress, ParsesCanonicalForm) {
 }
 
 TEST(PciAddress, RefusesAnythingThatCouldLeaveASysfsDirectory) {
-  for (const char* bad : {"", "0000:03:10", "0000:03:10.8", "0000:03:20.0", "../../../etc",
-                          "0000:03:10.1/..", "0000:03:10.1\n", "000:03:10.1 ", "0000-03-10.1",
-                          "0000:0g:10.1", "+000:03:10.1"}) {
+  for (const char* bad :
+       {"", "0000:03:10", "0000:03:10.8", "0000:03:20.0", "../../../etc", "0000:03:10.1/..",
+        "0000:03:10.1\n", "000:03:10.1 ", "0000-03-10.1", "0000:0g:10.1", "+000:03:10.1"}) {
     auto a = PciAddress::parse(bad);
     EXPECT_FALSE(a) << bad;
     if (!a) {

@@ -85,7 +85,7 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
   DriverBinder binder(ctx.sysfs, ctx.clock);
   for (size_t i = 0; i < plan->ports.size(); ++i) {
     const PlannedPort& port = plan->ports[i];
-    if (port.port.managed || port.driver == "vfio-pci") continue;
+    if (port.port.managed || port.driver == kVfioPciDriver) continue;
     undo.push("rebind " + port.device.to_string() + " to " + port.driver.value_or("no driver"),
               [&binder, &port, &remember_failure] {
                 return remember_failure(port.device,

@@ -25,7 +25,6 @@ class UndoStack {
     steps_.push_back({std::move(what), std::move(undo)});
   }
   void commit() { steps_.clear(); }
-  [[nodiscard]] size_t size() const { return steps_.size(); }
 
   // Returns the steps that failed ("<what>: <error>"), so the caller can tell the person
   // reading its error whether the host really is back as it was.

@@ -5,10 +5,6 @@
 
 namespace vfhook {
 
-namespace {
-constexpr std::string_view kVfioDriver = "vfio-pci";
-}
-
 VfSettings original_values(const VfSettings& wanted, const VfState& state) {
   VfSettings original;
   if (wanted.mac) original.mac = state.mac;
@@ -37,7 +33,7 @@ Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, HookCo
   VfSnapshot snapshot;
   snapshot.vf = port.device;
   snapshot.driver = port.driver;
-  snapshot.rebind_driver = !port.port.managed && port.driver != kVfioDriver;
+  snapshot.rebind_driver = !port.port.managed && port.driver != kVfioPciDriver;
   if (!port.whole_device) {
     VfSettings planned = port.at_prepare;
     const VfSettings& later = port.at_start;

@@ -409,11 +409,4 @@ std::string port_record_xml(const std::string& attributes) {
   return "      <vfhook:port " + attributes + "/>\n";
 }
 
-MacAddress mac(const std::string& text) {
-  return must(MacAddress::parse(text), "MAC " + text);
-}
-PciAddress pci(const std::string& text) {
-  return must(PciAddress::parse(text), "PCI address " + text);
-}
-
 }  // namespace vfhook::blackbox

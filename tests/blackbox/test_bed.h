@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "policy/store.h"
+#include "tests/support/addresses.h"
 #include "tests/support/fake_sysfs_tree.h"
 #include "util/mac_address.h"
 #include "util/pci_address.h"
@@ -167,7 +168,7 @@ std::string domain_xml(const std::string& name, const std::string& devices,
 // <vfhook:port .../> with the given attribute text, e.g. R"(mac="..." pool="provider")".
 std::string port_record_xml(const std::string& attributes);
 
-MacAddress mac(const std::string& text);
-PciAddress pci(const std::string& text);
+using testing::mac;
+using testing::pci;
 
 }  // namespace vfhook::blackbox

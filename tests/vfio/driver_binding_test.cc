@@ -2,17 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/addresses.h"
 #include "tests/support/fake_sysfs_tree.h"
 #include "vfio/pci_topology.h"
 
 namespace vfhook {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::pci;
 
-PciAddress addr(const char* text) {
-  return *PciAddress::parse(text);
-}
+namespace fs = std::filesystem;
 
 // Forwards to the simulated kernel and records every write, to check what was (not) done.
 class RecordingSysfs : public Sysfs {
@@ -46,7 +45,7 @@ class DriverBindingTest : public ::testing::Test {
     ASSERT_TRUE(created) << created.error().message;
     tree = std::move(*created);
     testing::PfSpec spec;
-    spec.address = addr("0000:01:00.0");
+    spec.address = pci("0000:01:00.0");
     spec.netdev = "enp1s0";
     spec.num_vfs = 2;
     ASSERT_TRUE(tree->add_pf(spec));
@@ -54,11 +53,11 @@ class DriverBindingTest : public ::testing::Test {
   }
   std::optional<std::string> driver_of(const char* bdf) {
     PciTopology topology(tree->kernel());
-    return *topology.driver(addr(bdf));
+    return *topology.driver(pci(bdf));
   }
   int group_of(const char* bdf) {
     PciTopology topology(tree->kernel());
-    return *topology.iommu_group(addr(bdf));
+    return *topology.iommu_group(pci(bdf));
   }
   bool vfio_node(const char* bdf) {
     DirSysfs dev(tree->dev_root());
@@ -75,7 +74,7 @@ TEST_F(DriverBindingTest, BindsVfToVfioPciThroughDriverOverride) {
   ASSERT_EQ(driver_of("0000:01:10.0"), "igbvf");
   ASSERT_FALSE(vfio_node("0000:01:10.0"));
   DriverBinder binder(*recording, clock);
-  auto st = binder.bind_to_vfio(addr("0000:01:10.0"));
+  auto st = binder.bind_to_vfio(pci("0000:01:10.0"));
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(driver_of("0000:01:10.0"), "vfio-pci");
   EXPECT_EQ(*tree->kernel().read("bus/pci/devices/0000:01:10.0/driver_override"), "vfio-pci");
@@ -90,14 +89,14 @@ TEST_F(DriverBindingTest, BindsVfToVfioPciThroughDriverOverride) {
 
 TEST_F(DriverBindingTest, AlreadyOnVfioPciWritesNothing) {
   DriverBinder binder(*recording, clock);
-  ASSERT_TRUE(binder.bind_to_vfio(addr("0000:01:10.0")));
+  ASSERT_TRUE(binder.bind_to_vfio(pci("0000:01:10.0")));
   recording->writes.clear();
-  ASSERT_TRUE(binder.bind_to_vfio(addr("0000:01:10.0")));
+  ASSERT_TRUE(binder.bind_to_vfio(pci("0000:01:10.0")));
   EXPECT_TRUE(recording->writes.empty());
 }
 
 TEST_F(DriverBindingTest, BindTimeoutRollsBackToOriginalDriver) {
-  ASSERT_TRUE(tree->refuse_bind(addr("0000:01:10.0")));
+  ASSERT_TRUE(tree->refuse_bind(pci("0000:01:10.0")));
   // The refusal only affects later binds: the rollback's explicit bind must still work
   // for the original driver, so lift it once the device is unbound. Simulate a device that
   // ignores vfio-pci only: remove the marker when the binder gives up.
@@ -112,7 +111,7 @@ TEST_F(DriverBindingTest, BindTimeoutRollsBackToOriginalDriver) {
   sysfs.marker = tree->sys_root() / "bus/pci/devices/0000:01:10.0/.refuse_bind";
 
   DriverBinder binder(sysfs, clock, std::chrono::seconds(2));
-  auto st = binder.bind_to_vfio(addr("0000:01:10.0"));
+  auto st = binder.bind_to_vfio(pci("0000:01:10.0"));
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().kind, ErrorKind::timeout);
   EXPECT_NE(st.error().message.find("0000:01:10.0"), std::string::npos);
@@ -125,9 +124,9 @@ TEST_F(DriverBindingTest, BindTimeoutRollsBackToOriginalDriver) {
 }
 
 TEST_F(DriverBindingTest, BindTimeoutReportsFailedRollback) {
-  ASSERT_TRUE(tree->refuse_bind(addr("0000:01:10.0")));
+  ASSERT_TRUE(tree->refuse_bind(pci("0000:01:10.0")));
   DriverBinder binder(tree->kernel(), clock, std::chrono::milliseconds(100));
-  auto st = binder.bind_to_vfio(addr("0000:01:10.0"));
+  auto st = binder.bind_to_vfio(pci("0000:01:10.0"));
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("ALSO failed"), std::string::npos) << st.error().message;
   EXPECT_EQ(driver_of("0000:01:10.0"), std::nullopt);
@@ -135,8 +134,8 @@ TEST_F(DriverBindingTest, BindTimeoutReportsFailedRollback) {
 
 TEST_F(DriverBindingTest, RestoreDriverGivesTheVfBackToItsHostDriver) {
   DriverBinder binder(tree->kernel(), clock);
-  ASSERT_TRUE(binder.bind_to_vfio(addr("0000:01:10.0")));
-  auto st = binder.restore_driver(addr("0000:01:10.0"), "igbvf");
+  ASSERT_TRUE(binder.bind_to_vfio(pci("0000:01:10.0")));
+  auto st = binder.restore_driver(pci("0000:01:10.0"), "igbvf");
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(driver_of("0000:01:10.0"), "igbvf");
   EXPECT_EQ(*tree->kernel().read("bus/pci/devices/0000:01:10.0/driver_override"), "(null)");
@@ -145,17 +144,17 @@ TEST_F(DriverBindingTest, RestoreDriverGivesTheVfBackToItsHostDriver) {
 
 TEST_F(DriverBindingTest, RestoreDriverToNoneLeavesItUnbound) {
   DriverBinder binder(tree->kernel(), clock);
-  ASSERT_TRUE(binder.bind_to_vfio(addr("0000:01:10.0")));
-  ASSERT_TRUE(binder.restore_driver(addr("0000:01:10.0"), std::nullopt));
+  ASSERT_TRUE(binder.bind_to_vfio(pci("0000:01:10.0")));
+  ASSERT_TRUE(binder.restore_driver(pci("0000:01:10.0"), std::nullopt));
   EXPECT_EQ(driver_of("0000:01:10.0"), std::nullopt);
 }
 
 TEST_F(DriverBindingTest, RestoreDriverBindsExplicitlyWhenProbeDoesNotMatch) {
   ASSERT_TRUE(tree->add_driver("pci-stub"));
   DriverBinder binder(tree->kernel(), clock);
-  ASSERT_TRUE(binder.bind_to_vfio(addr("0000:01:10.0")));
+  ASSERT_TRUE(binder.bind_to_vfio(pci("0000:01:10.0")));
   ASSERT_TRUE(tree->write_file("devices/pci0000:00/0000:01:10.0/.default_driver", ""));
-  auto st = binder.restore_driver(addr("0000:01:10.0"), "pci-stub");
+  auto st = binder.restore_driver(pci("0000:01:10.0"), "pci-stub");
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(driver_of("0000:01:10.0"), "pci-stub");
 }
@@ -166,7 +165,7 @@ TEST_F(DriverBindingTest, MissingVfioPciIsAPolicyErrorAndChangesNothing) {
   EXPECT_NE(check_vfio_pci_loaded(tree->kernel()).error().message.find("modprobe vfio-pci"),
             std::string::npos);
   DriverBinder binder(*recording, clock);
-  auto st = binder.bind_to_vfio(addr("0000:01:10.0"));
+  auto st = binder.bind_to_vfio(pci("0000:01:10.0"));
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().kind, ErrorKind::policy);
   EXPECT_TRUE(recording->writes.empty());
@@ -174,14 +173,14 @@ TEST_F(DriverBindingTest, MissingVfioPciIsAPolicyErrorAndChangesNothing) {
 }
 
 TEST_F(DriverBindingTest, GroupWithOnlyTheVfIsViable) {
-  EXPECT_TRUE(check_iommu_group_viable(tree->kernel(), addr("0000:01:10.0")));
+  EXPECT_TRUE(check_iommu_group_viable(tree->kernel(), pci("0000:01:10.0")));
 }
 
 TEST_F(DriverBindingTest, GroupSharedWithABoundDeviceIsRefusedAndNamed) {
   int group = group_of("0000:01:10.0");
-  ASSERT_TRUE(tree->add_device(addr("0000:03:00.0"), testing::DeviceSpec{"igb", group, 0}));
-  ASSERT_TRUE(tree->add_device(addr("0000:03:00.1"), testing::DeviceSpec{std::nullopt, group, 0}));
-  auto st = check_iommu_group_viable(tree->kernel(), addr("0000:01:10.0"));
+  ASSERT_TRUE(tree->add_device(pci("0000:03:00.0"), testing::DeviceSpec{"igb", group, 0}));
+  ASSERT_TRUE(tree->add_device(pci("0000:03:00.1"), testing::DeviceSpec{std::nullopt, group, 0}));
+  auto st = check_iommu_group_viable(tree->kernel(), pci("0000:01:10.0"));
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().kind, ErrorKind::policy);
   EXPECT_NE(st.error().message.find("0000:03:00.0 (driver igb)"), std::string::npos)
@@ -191,9 +190,9 @@ TEST_F(DriverBindingTest, GroupSharedWithABoundDeviceIsRefusedAndNamed) {
 
 TEST_F(DriverBindingTest, GroupSharedWithVfioOrStubDevicesIsViable) {
   int group = group_of("0000:01:10.0");
-  ASSERT_TRUE(tree->add_device(addr("0000:03:00.0"), testing::DeviceSpec{"vfio-pci", group, 0}));
-  ASSERT_TRUE(tree->add_device(addr("0000:03:00.1"), testing::DeviceSpec{"pci-stub", group, 0}));
-  EXPECT_TRUE(check_iommu_group_viable(tree->kernel(), addr("0000:01:10.0")));
+  ASSERT_TRUE(tree->add_device(pci("0000:03:00.0"), testing::DeviceSpec{"vfio-pci", group, 0}));
+  ASSERT_TRUE(tree->add_device(pci("0000:03:00.1"), testing::DeviceSpec{"pci-stub", group, 0}));
+  EXPECT_TRUE(check_iommu_group_viable(tree->kernel(), pci("0000:01:10.0")));
 }
 
 }  // namespace

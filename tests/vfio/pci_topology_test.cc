@@ -2,14 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/addresses.h"
 #include "tests/support/fake_sysfs_tree.h"
 
 namespace vfhook {
 namespace {
 
-PciAddress addr(const char* text) {
-  return *PciAddress::parse(text);
-}
+using testing::pci;
 
 class PciTopologyTest : public ::testing::Test {
  protected:
@@ -18,7 +17,7 @@ class PciTopologyTest : public ::testing::Test {
     ASSERT_TRUE(created) << created.error().message;
     tree = std::move(*created);
     testing::PfSpec spec;
-    spec.address = addr("0000:01:00.0");
+    spec.address = pci("0000:01:00.0");
     spec.netdev = "enp1s0";
     spec.num_vfs = 3;
     spec.numa_node = 1;
@@ -37,16 +36,16 @@ TEST_F(PciTopologyTest, FindsPfByNameWithItsVfs) {
   PciTopology topology(tree->kernel());
   auto pf = topology.pf("enp1s0");
   ASSERT_TRUE(pf) << pf.error().message;
-  EXPECT_EQ(pf->address, addr("0000:01:00.0"));
+  EXPECT_EQ(pf->address, pci("0000:01:00.0"));
   EXPECT_EQ(pf->name, "enp1s0");
   EXPECT_EQ(pf->driver, "igb");
   EXPECT_EQ(pf->total_vfs, 7);
   EXPECT_EQ(pf->num_vfs, 3);
   EXPECT_EQ(pf->numa_node, 1);
   ASSERT_EQ(pf->vfs.size(), 3u);
-  EXPECT_EQ(pf->vfs[0].address, addr("0000:01:10.0"));
-  EXPECT_EQ(pf->vfs[1].address, addr("0000:01:10.2"));
-  EXPECT_EQ(pf->vfs[2].address, addr("0000:01:10.4"));
+  EXPECT_EQ(pf->vfs[0].address, pci("0000:01:10.0"));
+  EXPECT_EQ(pf->vfs[1].address, pci("0000:01:10.2"));
+  EXPECT_EQ(pf->vfs[2].address, pci("0000:01:10.4"));
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(pf->vfs[i].index, i);
     EXPECT_EQ(pf->vfs[i].pf, pf->address);
@@ -65,20 +64,20 @@ TEST_F(PciTopologyTest, FindsPfByAddressAndVfByAddress) {
   auto pf = topology.pf("0000:01:00.0");
   ASSERT_TRUE(pf) << pf.error().message;
   EXPECT_EQ(pf->name, "enp1s0");
-  auto vf = topology.vf(addr("0000:01:10.4"));
+  auto vf = topology.vf(pci("0000:01:10.4"));
   ASSERT_TRUE(vf) << vf.error().message;
   ASSERT_TRUE(vf->has_value());
   EXPECT_EQ((*vf)->index, 2);
   EXPECT_EQ((*vf)->pf_name, "enp1s0");
-  EXPECT_EQ((*vf)->iommu_group, *topology.iommu_group(addr("0000:01:10.4")));
+  EXPECT_EQ((*vf)->iommu_group, *topology.iommu_group(pci("0000:01:10.4")));
 }
 
 TEST_F(PciTopologyTest, VfOfAPfIsNulloptAndUnknownDeviceIsNotFound) {
   PciTopology topology(tree->kernel());
-  auto pf_as_vf = topology.vf(addr("0000:01:00.0"));
+  auto pf_as_vf = topology.vf(pci("0000:01:00.0"));
   ASSERT_TRUE(pf_as_vf);
   EXPECT_FALSE(pf_as_vf->has_value());
-  auto missing = topology.vf(addr("0000:09:00.0"));
+  auto missing = topology.vf(pci("0000:09:00.0"));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
 }
@@ -92,8 +91,8 @@ TEST_F(PciTopologyTest, UnknownOrInvalidPfNamesAreRefused) {
 
 TEST_F(PciTopologyTest, DeviceWithoutSriovIsNotAPf) {
   ASSERT_TRUE(
-      tree->add_device(addr("0000:02:00.0"), testing::DeviceSpec{"e1000e", std::nullopt, 0}));
-  ASSERT_TRUE(tree->add_netdev("eno1", addr("0000:02:00.0"), true));
+      tree->add_device(pci("0000:02:00.0"), testing::DeviceSpec{"e1000e", std::nullopt, 0}));
+  ASSERT_TRUE(tree->add_netdev("eno1", pci("0000:02:00.0"), true));
   PciTopology topology(tree->kernel());
   auto pf = topology.pf("eno1");
   ASSERT_FALSE(pf);
@@ -104,7 +103,7 @@ TEST_F(PciTopologyTest, DeviceWithoutSriovIsNotAPf) {
 TEST_F(PciTopologyTest, HostilePhysfnLinkIsInvalidInput) {
   ASSERT_TRUE(tree->make_link("devices/pci0000:00/0000:01:10.0/physfn", "../../etc"));
   PciTopology topology(tree->kernel());
-  auto vf = topology.vf(addr("0000:01:10.0"));
+  auto vf = topology.vf(pci("0000:01:10.0"));
   ASSERT_FALSE(vf);
   EXPECT_EQ(vf.error().kind, ErrorKind::invalid_input);
   EXPECT_NE(vf.error().message.find("physfn"), std::string::npos);
@@ -113,9 +112,9 @@ TEST_F(PciTopologyTest, HostilePhysfnLinkIsInvalidInput) {
 TEST_F(PciTopologyTest, HostileDriverGroupAndNetdevLinksAreInvalidInput) {
   PciTopology topology(tree->kernel());
   ASSERT_TRUE(tree->make_link("devices/pci0000:00/0000:01:10.0/driver", "../../.."));
-  EXPECT_EQ(topology.driver(addr("0000:01:10.0")).error().kind, ErrorKind::invalid_input);
+  EXPECT_EQ(topology.driver(pci("0000:01:10.0")).error().kind, ErrorKind::invalid_input);
   ASSERT_TRUE(tree->make_link("devices/pci0000:00/0000:01:10.2/iommu_group", "../../etc"));
-  EXPECT_EQ(topology.iommu_group(addr("0000:01:10.2")).error().kind, ErrorKind::invalid_input);
+  EXPECT_EQ(topology.iommu_group(pci("0000:01:10.2")).error().kind, ErrorKind::invalid_input);
   ASSERT_TRUE(
       tree->make_link("devices/pci0000:00/0000:01:00.0/net/enp1s0/device", "../../../../etc"));
   EXPECT_EQ(topology.pf("enp1s0").error().kind, ErrorKind::invalid_input);
@@ -139,16 +138,16 @@ TEST_F(PciTopologyTest, GarbageInCountsIsInvalidInput) {
 TEST_F(PciTopologyTest, NumaNodeMinusOneIsUnknown) {
   ASSERT_TRUE(tree->write_file("devices/pci0000:00/0000:01:00.0/numa_node", "-1\n"));
   PciTopology topology(tree->kernel());
-  EXPECT_EQ(*topology.numa_node(addr("0000:01:00.0")), -1);
+  EXPECT_EQ(*topology.numa_node(pci("0000:01:00.0")), -1);
 }
 
 TEST_F(PciTopologyTest, IommuGroupDevicesListsSharedGroup) {
   PciTopology topology(tree->kernel());
-  int group = *topology.iommu_group(addr("0000:01:10.0"));
-  ASSERT_TRUE(tree->add_device(addr("0000:03:00.0"), testing::DeviceSpec{"igb", group, 0}));
+  int group = *topology.iommu_group(pci("0000:01:10.0"));
+  ASSERT_TRUE(tree->add_device(pci("0000:03:00.0"), testing::DeviceSpec{"igb", group, 0}));
   auto devices = topology.iommu_group_devices(group);
   ASSERT_TRUE(devices) << devices.error().message;
-  EXPECT_EQ(*devices, (std::vector<PciAddress>{addr("0000:01:10.0"), addr("0000:03:00.0")}));
+  EXPECT_EQ(*devices, (std::vector<PciAddress>{pci("0000:01:10.0"), pci("0000:03:00.0")}));
 }
 
 TEST_F(PciTopologyTest, NetdevAdminUpFollowsFlags) {

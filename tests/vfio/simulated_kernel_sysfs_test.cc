@@ -2,17 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/addresses.h"
 #include "tests/support/fake_sysfs_tree.h"
 #include "vfio/pci_topology.h"
 
 namespace vfhook {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::pci;
 
-PciAddress addr(const char* text) {
-  return *PciAddress::parse(text);
-}
+namespace fs = std::filesystem;
 
 class SimulatedKernelTest : public ::testing::Test {
  protected:
@@ -21,7 +20,7 @@ class SimulatedKernelTest : public ::testing::Test {
     ASSERT_TRUE(created) << created.error().message;
     tree = std::move(*created);
     testing::PfSpec spec;
-    spec.address = addr("0000:01:00.0");
+    spec.address = pci("0000:01:00.0");
     spec.netdev = "enp1s0";
     ASSERT_TRUE(tree->add_pf(spec));
   }
@@ -37,16 +36,15 @@ TEST_F(SimulatedKernelTest, SriovNumvfsCreatesVfsAtOffsetAndStrideAndProbesThem)
   EXPECT_EQ(*kernel().read_link("bus/pci/devices/0000:01:00.0/virtfn1"), "../0000:01:10.2");
   EXPECT_EQ(*kernel().read_link("bus/pci/devices/0000:01:10.2/physfn"), "../0000:01:00.0");
   PciTopology topology(kernel());
-  EXPECT_EQ(*topology.driver(addr("0000:01:10.0")), "igbvf");
-  EXPECT_NE(*topology.iommu_group(addr("0000:01:10.0")),
-            *topology.iommu_group(addr("0000:01:10.2")));
+  EXPECT_EQ(*topology.driver(pci("0000:01:10.0")), "igbvf");
+  EXPECT_NE(*topology.iommu_group(pci("0000:01:10.0")), *topology.iommu_group(pci("0000:01:10.2")));
   EXPECT_EQ(*kernel().read("bus/pci/devices/0000:01:00.0/sriov_numvfs"), "2");
 }
 
 TEST_F(SimulatedKernelTest, SriovNumvfsZeroRemovesVfsAndTheirGroups) {
   ASSERT_TRUE(kernel().write("bus/pci/devices/0000:01:00.0/sriov_numvfs", "2"));
   PciTopology topology(kernel());
-  int group = *topology.iommu_group(addr("0000:01:10.0"));
+  int group = *topology.iommu_group(pci("0000:01:10.0"));
   ASSERT_TRUE(kernel().write("bus/pci/devices/0000:01:00.0/sriov_numvfs", "0"));
   EXPECT_FALSE(kernel().exists("bus/pci/devices/0000:01:10.0"));
   EXPECT_FALSE(kernel().exists("bus/pci/devices/0000:01:00.0/virtfn0"));
@@ -75,7 +73,7 @@ TEST_F(SimulatedKernelTest, BindRefusedWhenOverrideNamesAnotherDriver) {
   EXPECT_EQ(bind.error().sys_errno, ENODEV);
   ASSERT_TRUE(kernel().write("bus/pci/drivers/vfio-pci/bind", "0000:01:10.0"));
   PciTopology topology(kernel());
-  int group = *topology.iommu_group(addr("0000:01:10.0"));
+  int group = *topology.iommu_group(pci("0000:01:10.0"));
   EXPECT_TRUE(fs::exists(tree->dev_root() / "vfio" / std::to_string(group)));
 }
 

@@ -4,14 +4,13 @@
 
 #include <cerrno>
 
+#include "tests/support/addresses.h"
 #include "vfio/fake_vf_netlink.h"
 
 namespace vfhook {
 namespace {
 
-MacAddress mac(const char* text) {
-  return *MacAddress::parse(text);
-}
+using testing::mac;
 
 class VfControlTest : public ::testing::Test {
  protected:

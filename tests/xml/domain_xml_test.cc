@@ -2,20 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/addresses.h"
 #include "tests/xml/fixtures.h"
 
 namespace vfhook {
 namespace {
 
+using testing::mac;
+using testing::pci;
+
 using testing::domain_with;
 using testing::ports_metadata;
-
-PciAddress pci(std::string_view text) {
-  return *PciAddress::parse(text);
-}
-MacAddress mac(std::string_view text) {
-  return *MacAddress::parse(text);
-}
 
 DomainXml parse_ok(const std::string& text) {
   auto domain = DomainXml::parse(text);

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "tests/support/addresses.h"
 #include "tests/xml/fixtures.h"
 #include "xml/domain_xml.h"
 #include "xml/port_record_xml.h"
@@ -9,15 +10,11 @@
 namespace vfhook {
 namespace {
 
+using testing::mac;
+using testing::pci;
+
 using testing::domain_with;
 using testing::ports_metadata;
-
-PciAddress pci(std::string_view text) {
-  return *PciAddress::parse(text);
-}
-MacAddress mac(std::string_view text) {
-  return *MacAddress::parse(text);
-}
 
 PortRecord with_mac(std::string_view text, std::string pool = "p") {
   PortRecord record;

@@ -1,17 +1,14 @@
 #include <gtest/gtest.h>
 
+#include "tests/support/addresses.h"
 #include "tests/xml/fixtures.h"
 #include "xml/domain_xml.h"
 
 namespace vfhook {
 namespace {
 
-PciAddress pci(std::string_view text) {
-  return *PciAddress::parse(text);
-}
-MacAddress mac(std::string_view text) {
-  return *MacAddress::parse(text);
-}
+using testing::mac;
+using testing::pci;
 
 HostdevInterfaceSpec full_spec() {
   HostdevInterfaceSpec spec{pci("0000:01:10.2"), mac("52:54:00:aa:00:07"), 120, false,

@@ -7,14 +7,7 @@
 pf=$(netdev_of "$(pf_pci)"); [ -n "$pf" ] || fail "no igb PF"
 lab_pf_setup "$pf" 7
 vfhook_install
-vfhook_config "state_dir = \"/var/lib/vfhook\"
-host_bridge_vlans = [\"1-99\"]
-[[pool]]
-name = \"provider\"
-pfs = [\"$pf\"]
-vlans = [\"100-199\"]
-allow_trust = true
-keep_idle_on_vfio = false"
+KEEP_IDLE=false vfhook_default_config "$pf"
 vf1=$(vf_pci "$pf" 1) vf3=$(vf_pci "$pf" 3)
 mac1=52:54:00:aa:07:01 mac3=52:54:00:aa:07:03
 before=$(vf_state "$pf")

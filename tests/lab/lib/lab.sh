@@ -239,6 +239,8 @@ vfhook_config() {
   printf '%s\n' "$1" >"$VFHOOK_CONFIG"
 }
 # The default config of the scenarios: one pool "provider" on PF $1.
+# vfhook_default_config PF [EXTRA_TOML]: pool "provider" on PF; KEEP_IDLE=false in the
+# environment releases idle VFs to their host driver instead of keeping them on vfio-pci.
 vfhook_default_config() {
   vfhook_config "state_dir = \"/var/lib/vfhook\"
 host_bridge_vlans = [\"1-99\"]
@@ -247,7 +249,7 @@ name = \"provider\"
 pfs = [\"$1\"]
 vlans = [\"100-199\"]
 allow_trust = true
-keep_idle_on_vfio = true${2:+
+keep_idle_on_vfio = ${KEEP_IDLE:-true}${2:+
 $2}"
 }
 # port_record MAC POOL VLAN [ATTRS]: one <vfhook:port> element

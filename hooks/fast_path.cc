@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "xml/port_record.h"
+#include "model/port_record.h"
 
 namespace vfhook {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "hooks/hook_context.h"
-#include "vfio/vf_settings.h"
+#include "model/vf_settings.h"
 #include "xml/domain_xml.h"
 
 namespace vfhook {

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "model/pci_address.h"
 #include "policy/config.h"
 #include "policy/store.h"
-#include "util/pci_address.h"
 #include "util/result.h"
 
 namespace vfhook {

@@ -13,7 +13,8 @@
 #include <map>
 #include <set>
 
-#include "util/pci_address.h"
+#include "model/names.h"
+#include "model/pci_address.h"
 
 namespace vfhook {
 
@@ -38,18 +39,6 @@ const Pool* HostConfig::find_pool(std::string_view name) const {
 bool HostConfig::is_host_bridge_vlan(uint16_t vlan) const {
   return std::any_of(host_bridge_vlans.begin(), host_bridge_vlans.end(),
                      [&](const VlanRange& r) { return r.contains(vlan); });
-}
-
-bool is_safe_config_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == ':' || c == '-';
-  });
-}
-
-bool is_interface_name(std::string_view name) {
-  return name.size() <= 15 && is_safe_config_name(name) && name.find(':') == std::string_view::npos;
 }
 
 namespace {
@@ -265,7 +254,7 @@ class ConfigReader {
     const toml::node* name = table.get("name");
     if (!name) return error(table, "pool: missing 'name'");
     VF_ASSIGN(pool_name, string_value(*name, "pool: name"));
-    if (!is_safe_config_name(pool_name)) {
+    if (!is_safe_name(pool_name)) {
       return error(*name, "pool: name '" + pool_name.substr(0, 64) +
                               "' must be 1-64 of A-Z a-z 0-9 _ . : -");
     }
@@ -338,16 +327,11 @@ class ConfigReader {
         pool.keep_idle_on_vfio = flag;
       } else if (k == "link_state") {
         VF_ASSIGN(text, string_value(value, what));
-        if (text == "auto") {
-          pool.link_state = LinkState::automatic;
-        } else if (text == "enable") {
-          pool.link_state = LinkState::enable;
-        } else if (text == "disable") {
-          pool.link_state = LinkState::disable;
-        } else {
+        auto state = parse_link_state(text);
+        if (!state)
           return error(value, what + ": '" + text.substr(0, 64) +
                                   "' is not \"auto\", \"enable\" or \"disable\"");
-        }
+        pool.link_state = *state;
       } else if (k == "create_vfs") {
         const auto* integer = value.as_integer();
         if (!integer) return error(value, what + ": expected an integer, got " + type_name(value));

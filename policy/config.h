@@ -38,8 +38,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/vf_settings.h"
 #include "util/result.h"
-#include "vfio/vf_settings.h"
 
 namespace vfhook {
 
@@ -93,12 +93,6 @@ struct HostConfig {
   [[nodiscard]] const Pool* find_pool(std::string_view name) const;
   [[nodiscard]] bool is_host_bridge_vlan(uint16_t vlan) const;
 };
-
-// A pool or PF name that is safe as one path component: 1..64 of [A-Za-z0-9_.:-], not "." or
-// ".." (the rule of vfio's is_safe_name, kept here so policy/ does not depend on vfio/).
-bool is_safe_config_name(std::string_view name);
-// An interface name the kernel accepts: a safe name of at most 15 characters, without ':'.
-bool is_interface_name(std::string_view name);
 
 // `source_name` is used only in error messages (usually the path).
 Result<HostConfig> parse_config(std::string_view text, std::string_view source_name);

@@ -396,26 +396,17 @@ class SqliteStore final : public Store, public StoreTransaction {
     if (vlan) {
       if (*vlan < 0 || *vlan > 4094 || *qos < 0 || *qos > 7) return bad("invalid vlan or qos");
       Vlan v{static_cast<uint16_t>(*vlan), static_cast<uint8_t>(*qos), VlanProtocol::dot1q};
-      if (*proto == "802.1ad") {
-        v.protocol = VlanProtocol::dot1ad;
-      } else if (*proto != "802.1Q") {
-        return bad("invalid VLAN protocol");
-      }
+      auto protocol = parse_vlan_protocol(*proto);
+      if (!protocol) return bad("invalid VLAN protocol");
+      v.protocol = *protocol;
       s.changed.vlan = v;
     }
     if (!is_bool(spoofchk) || !is_bool(trust)) return bad("invalid spoofchk or trust");
     if (spoofchk) s.changed.spoofchk = *spoofchk == 1;
     if (trust) s.changed.trust = *trust == 1;
     if (link) {
-      if (*link == "auto") {
-        s.changed.link_state = LinkState::automatic;
-      } else if (*link == "enable") {
-        s.changed.link_state = LinkState::enable;
-      } else if (*link == "disable") {
-        s.changed.link_state = LinkState::disable;
-      } else {
-        return bad("invalid link_state");
-      }
+      s.changed.link_state = parse_link_state(*link);
+      if (!s.changed.link_state) return bad("invalid link_state");
     }
     if (min_tx.has_value() != max_tx.has_value()) return bad("min_tx and max_tx go together");
     if (min_tx) {

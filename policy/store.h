@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "util/pci_address.h"
+#include "model/pci_address.h"
+#include "model/vf_settings.h"
 #include "util/result.h"
-#include "vfio/vf_settings.h"
 
 namespace vfhook {
 

@@ -1,7 +1,5 @@
-// The one place where errno and libnl codes are translated into Errors.
+// The one place where errno values are translated into Errors (libnl codes: vfio/netlink_error.cc).
 #include "util/result.h"
-
-#include <netlink/errno.h>
 
 #include <cerrno>
 #include <cstring>
@@ -36,8 +34,6 @@ Error Error::with_context(std::string_view context) const {
   copy.message = std::string(context) + ": " + message;
   return copy;
 }
-
-namespace {
 
 const char* errno_name(int err) {
   switch (err) {
@@ -84,40 +80,6 @@ const char* errno_name(int err) {
   }
 }
 
-// libnl reports its own codes; keep the closest errno so callers can branch on one scheme.
-int netlink_to_errno(int nl_error) {
-  switch (nl_error < 0 ? -nl_error : nl_error) {
-    case NLE_OPNOTSUPP:
-      return EOPNOTSUPP;
-    case NLE_PERM:
-      return EPERM;
-    case NLE_NOACCESS:
-      return EACCES;
-    case NLE_INVAL:
-      return EINVAL;
-    case NLE_RANGE:
-      return ERANGE;
-    case NLE_NODEV:
-      return ENODEV;
-    case NLE_OBJ_NOTFOUND:
-      return ENOENT;
-    case NLE_EXIST:
-      return EEXIST;
-    case NLE_BUSY:
-      return EBUSY;
-    case NLE_NOMEM:
-      return ENOMEM;
-    case NLE_AGAIN:
-      return EAGAIN;
-    case NLE_AF_NOSUPPORT:
-      return EAFNOSUPPORT;
-    default:
-      return EIO;
-  }
-}
-
-}  // namespace
-
 Error errno_error(int err, std::string_view what) {
   std::string message(what);
   message += ": ";
@@ -128,19 +90,6 @@ Error errno_error(int err, std::string_view what) {
     message += ")";
   }
   return Error{ErrorKind::os, std::move(message), err};
-}
-
-Error netlink_error(int nl_error, std::string_view what) {
-  std::string message(what);
-  message += ": ";
-  message += nl_geterror(nl_error);
-  int err = netlink_to_errno(nl_error);
-  if (const char* name = errno_name(err)) {
-    message += " (";
-    message += name;
-    message += ")";
-  }
-  return Error{ErrorKind::netlink, std::move(message), err};
 }
 
 }  // namespace vfhook

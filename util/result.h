@@ -6,7 +6,8 @@
 // is added on the way up with with_context(), outermost first, so a message reads
 // "domain vm1: PF enp1s0 VF 3: set trust on: Operation not supported".
 //
-// errno and libnl codes become Errors only in util/error.cc (errno_error, netlink_error).
+// errno values become Errors only in util/error.cc (errno_error); libnl codes only in
+// vfio/netlink_error.cc (netlink_error).
 #pragma once
 
 #include <string>
@@ -62,8 +63,8 @@ Result<T> with_context(Result<T> result, std::string_view context) {
 
 // The single place where errno values become Errors: "<what>: <strerror> (<ENAME>)".
 Error errno_error(int err, std::string_view what);
-// The single place where libnl error codes (negative NLE_*) become Errors.
-Error netlink_error(int nl_error, std::string_view what);
+// "ENOENT" for ENOENT, nullptr for an errno without a name here.
+const char* errno_name(int err);
 
 }  // namespace vfhook
 

@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
+#include "model/pci_address.h"
 #include "util/clock.h"
-#include "util/pci_address.h"
 #include "util/result.h"
 #include "vfio/sysfs.h"
 

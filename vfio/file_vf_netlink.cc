@@ -103,13 +103,9 @@ Result<VfState> parse_vf(json_object* object, int index, const std::string& wher
   vf.vlan.qos = static_cast<uint8_t>(qos);
   VF_ASSIGN(proto, string_member(object, "proto", where));
   if (proto) {
-    if (*proto == "802.1Q") {
-      vf.vlan.protocol = VlanProtocol::dot1q;
-    } else if (*proto == "802.1ad") {
-      vf.vlan.protocol = VlanProtocol::dot1ad;
-    } else {
-      return bad(where + ".proto", "expected \"802.1Q\" or \"802.1ad\"");
-    }
+    auto protocol = parse_vlan_protocol(*proto);
+    if (!protocol) return bad(where + ".proto", "expected \"802.1Q\" or \"802.1ad\"");
+    vf.vlan.protocol = *protocol;
   }
   VF_ASSIGN(spoofchk, bool_member(object, "spoofchk", where, false, true));
   vf.spoofchk = spoofchk;
@@ -127,15 +123,9 @@ Result<VfState> parse_vf(json_object* object, int index, const std::string& wher
   }
   VF_ASSIGN(link_state, string_member(object, "link_state", where));
   if (link_state) {
-    if (*link_state == "auto") {
-      vf.link_state = LinkState::automatic;
-    } else if (*link_state == "enable") {
-      vf.link_state = LinkState::enable;
-    } else if (*link_state == "disable") {
-      vf.link_state = LinkState::disable;
-    } else {
-      return bad(where + ".link_state", "expected \"auto\", \"enable\" or \"disable\"");
-    }
+    auto state = parse_link_state(*link_state);
+    if (!state) return bad(where + ".link_state", "expected \"auto\", \"enable\" or \"disable\"");
+    vf.link_state = *state;
   }
   constexpr int64_t kMaxRate = std::numeric_limits<uint32_t>::max();
   VF_ASSIGN(min_rate, int_member(object, "min_tx_rate", where, false, 0, 0, kMaxRate));

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "vfio/netlink_error.h"
 #include "vfio/sysfs.h"
 
 namespace vfhook {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "util/pci_address.h"
+#include "model/pci_address.h"
 #include "util/result.h"
 #include "vfio/sysfs.h"
 

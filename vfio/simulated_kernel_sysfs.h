@@ -28,7 +28,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "util/pci_address.h"
+#include "model/pci_address.h"
 #include "vfio/sysfs.h"
 
 namespace vfhook {

@@ -20,14 +20,6 @@ std::string shown(std::string_view path) {
 
 }  // namespace
 
-bool is_safe_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == ':' || c == '-';
-  });
-}
-
 DirSysfs::DirSysfs(std::filesystem::path root) : root_(std::move(root)) {}
 
 Result<std::filesystem::path> DirSysfs::resolve(std::string_view path) const {

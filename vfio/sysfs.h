@@ -12,13 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include "model/names.h"
 #include "util/result.h"
 
 namespace vfhook {
-
-// A name that is safe to use as one path component (interface, driver, pool): 1..64 of
-// [A-Za-z0-9_.:-], not "." or "..".
-bool is_safe_name(std::string_view name);
 
 class Sysfs {
  public:

@@ -11,9 +11,9 @@
 
 #include <string_view>
 
+#include "model/vf_settings.h"
 #include "util/result.h"
 #include "vfio/vf_netlink.h"
-#include "vfio/vf_settings.h"
 
 namespace vfhook {
 

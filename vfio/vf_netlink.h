@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/vf_settings.h"
 #include "util/result.h"
-#include "vfio/vf_settings.h"
 
 namespace vfhook {
 

@@ -2,7 +2,7 @@
 
 #include <libxml/xmlsave.h>
 
-#include "xml/names.h"
+#include "model/names.h"
 #include "xml/numa_nodeset.h"
 #include "xml/port_record_xml.h"
 #include "xml/safe_parse.h"

@@ -37,10 +37,10 @@
 #include <string_view>
 #include <vector>
 
-#include "util/mac_address.h"
-#include "util/pci_address.h"
+#include "model/mac_address.h"
+#include "model/pci_address.h"
+#include "model/port_record.h"
 #include "util/result.h"
-#include "xml/port_record.h"
 
 namespace vfhook {
 

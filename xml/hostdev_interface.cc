@@ -2,8 +2,8 @@
 // value is ever pasted into markup by hand.
 #include <libxml/tree.h>
 
+#include "model/names.h"
 #include "xml/domain_xml.h"
-#include "xml/names.h"
 #include "xml/xml_node.h"
 
 namespace vfhook {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "xml/names.h"
+#include "model/names.h"
 #include "xml/xml_node.h"
 
 namespace vfhook {
@@ -96,7 +96,7 @@ Result<PortRecord> parse_record(const xmlNode* port, size_t index) {
       if (!host) return bad(name, value, host.error().message);
       record.host = *host;
     } else if (name == "pool") {
-      if (!is_valid_pool_name(value)) return bad(name, value, "expected 1..64 of [A-Za-z0-9_.:-]");
+      if (!is_safe_name(value)) return bad(name, value, "expected 1..64 of [A-Za-z0-9_.:-]");
       record.pool = value;
       has_pool = true;
     } else if (name == "vlan") {
@@ -107,24 +107,15 @@ Result<PortRecord> parse_record(const xmlNode* port, size_t index) {
       if (!parse_decimal(value, 7, number)) return bad(name, value, "expected a priority 0..7");
       qos = static_cast<uint8_t>(number);
     } else if (name == "protocol") {
-      if (value == "802.1Q")
-        protocol = VlanProtocol::dot1q;
-      else if (value == "802.1ad")
-        protocol = VlanProtocol::dot1ad;
-      else
-        return bad(name, value, "expected 802.1Q or 802.1ad");
+      auto parsed = parse_vlan_protocol(value);
+      if (!parsed) return bad(name, value, "expected 802.1Q or 802.1ad");
+      protocol = *parsed;
     } else if (name == "spoofchk" || name == "trust") {
       if (value != "on" && value != "off") return bad(name, value, "expected on or off");
       (name == "spoofchk" ? record.spoofchk : record.trust) = value == "on";
     } else if (name == "link") {
-      if (value == "auto")
-        record.link_state = LinkState::automatic;
-      else if (value == "enable")
-        record.link_state = LinkState::enable;
-      else if (value == "disable")
-        record.link_state = LinkState::disable;
-      else
-        return bad(name, value, "expected auto, enable or disable");
+      record.link_state = parse_link_state(value);
+      if (!record.link_state) return bad(name, value, "expected auto, enable or disable");
     } else if (name == "min-tx-rate" || name == "max-tx-rate") {
       if (!parse_decimal(value, UINT32_MAX, number))
         return bad(name, value, "expected a rate in Mbit/s (0..4294967295)");
@@ -181,7 +172,7 @@ Status validate_port_record(const PortRecord& record) {
     return bad("alias '" + printable(*record.alias) + "' refused: expected 1..64 of [A-Za-z0-9_-]");
   if (record.mac && (record.mac->is_multicast() || record.mac->is_zero()))
     return bad("mac " + record.mac->to_string() + " refused: a VF needs a unicast, non-zero MAC");
-  if (!is_valid_pool_name(record.pool))
+  if (!is_safe_name(record.pool))
     return bad("pool '" + printable(record.pool) + "' refused: expected 1..64 of [A-Za-z0-9_.:-]");
   if (record.vlan) {
     if (record.vlan->id < 1 || record.vlan->id > 4094)

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "model/port_record.h"
 #include "util/result.h"
-#include "xml/port_record.h"
 
 namespace vfhook {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "xml/names.h"
+#include "model/names.h"
 #include "xml/xml_node.h"
 
 namespace vfhook {

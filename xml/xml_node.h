@@ -13,7 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "util/pci_address.h"
+#include "model/pci_address.h"
+#include "util/printable.h"
 #include "util/result.h"
 
 namespace vfhook::xmlnode {
@@ -60,8 +61,6 @@ Result<PciAddress> read_pci_address(const xmlNode* address);
 // Writes the four attributes in libvirt's own spelling (domain='0x0000' bus='0x01' ...).
 void write_pci_address(xmlNode* address, const PciAddress& pci);
 
-// Untrusted text made safe to quote in a message: at most `max` bytes, control characters
-// shown as '?', so a hostile value cannot forge lines in virsh's error or the journal.
-std::string printable(std::string_view text, size_t max = 64);
+using ::vfhook::printable;
 
 }  // namespace vfhook::xmlnode

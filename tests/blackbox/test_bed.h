@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
+#include "model/mac_address.h"
+#include "model/pci_address.h"
 #include "policy/store.h"
 #include "tests/support/addresses.h"
 #include "tests/support/fake_sysfs_tree.h"
-#include "util/mac_address.h"
-#include "util/pci_address.h"
 #include "vfio/fake_vf_netlink.h"
 
 namespace vfhook::blackbox {

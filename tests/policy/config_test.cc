@@ -256,17 +256,5 @@ TEST(Config, SyntaxErrorsNameTheLine) {
   EXPECT_EQ(duplicate.error().message.rfind("vfhook.toml:2: ", 0), 0u) << duplicate.error().message;
 }
 
-TEST(Config, NamesAreCheckedLikePathComponents) {
-  EXPECT_TRUE(is_safe_config_name("provider-1.a_b:c"));
-  EXPECT_FALSE(is_safe_config_name(""));
-  EXPECT_FALSE(is_safe_config_name(".."));
-  EXPECT_FALSE(is_safe_config_name("a/b"));
-  EXPECT_FALSE(is_safe_config_name(std::string(65, 'a')));
-  EXPECT_TRUE(is_interface_name("enp1s0f0np0"));
-  EXPECT_TRUE(is_interface_name(std::string(15, 'a')));
-  EXPECT_FALSE(is_interface_name(std::string(16, 'a')));
-  EXPECT_FALSE(is_interface_name("eth0:1"));
-}
-
 }  // namespace
 }  // namespace vfhook

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "util/mac_address.h"
-#include "util/pci_address.h"
+#include "model/mac_address.h"
+#include "model/pci_address.h"
 
 namespace vfhook::testing {
 

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "util/pci_address.h"
+#include "model/pci_address.h"
 #include "util/result.h"
 #include "vfio/simulated_kernel_sysfs.h"
 

@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-#include <netlink/errno.h>
 
 #include <cerrno>
 
@@ -22,14 +21,6 @@ TEST(Error, ErrnoBecomesANamedMessageOnce) {
   EXPECT_EQ(e.kind, ErrorKind::os);
   EXPECT_EQ(e.sys_errno, EBUSY);
   EXPECT_EQ(e.message, "write unbind: Device or resource busy (EBUSY)");
-}
-
-TEST(Error, NetlinkCodesMapToErrno) {
-  Error e = netlink_error(-NLE_OPNOTSUPP, "PF enp1s0 VF 2: set trust on");
-  EXPECT_EQ(e.kind, ErrorKind::netlink);
-  EXPECT_EQ(e.sys_errno, EOPNOTSUPP);
-  EXPECT_NE(e.message.find("EOPNOTSUPP"), std::string::npos);
-  EXPECT_EQ(e.message.rfind("PF enp1s0 VF 2: set trust on: ", 0), 0u);
 }
 
 TEST(Error, ContextIsPrefixedOutermostFirst) {

@@ -1,8 +1,8 @@
-#include "xml/names.h"
+#include "model/names.h"
 
 #include <string>
 
-#include "xml/xml_node.h"
+#include "util/printable.h"
 
 namespace vfhook {
 namespace {
@@ -32,7 +32,7 @@ bool is_hex(char ch) {
 Status check_domain_name(std::string_view name) {
   if (!is_plain_name(name))
     return fail(ErrorKind::invalid_input,
-                "domain name '" + xmlnode::printable(name) +
+                "domain name '" + printable(name) +
                     "' refused: it must be 1..255 bytes without '/' or control characters");
   return ok();
 }
@@ -45,7 +45,7 @@ Status check_uuid(std::string_view uuid) {
   }
   if (!good)
     return fail(ErrorKind::invalid_input,
-                "domain uuid '" + xmlnode::printable(uuid) +
+                "domain uuid '" + printable(uuid) +
                     "' refused: expected the form c7a5fdbd-cdaf-9455-926a-d65c16db1809");
   return ok();
 }
@@ -61,11 +61,15 @@ bool is_valid_user_alias(std::string_view alias) {
   return alias.size() > 3 && alias.substr(0, 3) == "ua-" && is_valid_alias(alias);
 }
 
-bool is_valid_pool_name(std::string_view name) {
+bool is_safe_name(std::string_view name) {
   if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
   for (char ch : name)
     if (!is_alnum(ch) && ch != '_' && ch != '.' && ch != ':' && ch != '-') return false;
   return true;
+}
+
+bool is_interface_name(std::string_view name) {
+  return name.size() <= 15 && is_safe_name(name) && name.find(':') == std::string_view::npos;
 }
 
 bool is_valid_network_name(std::string_view name) {

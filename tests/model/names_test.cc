@@ -1,8 +1,6 @@
-#include "xml/names.h"
+#include "model/names.h"
 
 #include <gtest/gtest.h>
-
-#include "xml/numa_nodeset.h"
 
 namespace vfhook {
 namespace {
@@ -32,20 +30,21 @@ TEST(Names, AliasAndPool) {
   EXPECT_TRUE(is_valid_user_alias("ua-x"));
   EXPECT_FALSE(is_valid_user_alias("ua-"));
   EXPECT_FALSE(is_valid_user_alias("net0"));
-  EXPECT_TRUE(is_valid_pool_name("provider.v4:a_b-c"));
-  for (const char* bad : {"", ".", "..", "a/b", "../x", "a b"})
-    EXPECT_FALSE(is_valid_pool_name(bad));
-  EXPECT_FALSE(is_valid_pool_name(std::string(65, 'p')));
+  EXPECT_TRUE(is_safe_name("provider.v4:a_b-c"));
+  for (const char* bad : {"", ".", "..", "a/b", "../x", "a b"}) EXPECT_FALSE(is_safe_name(bad));
+  EXPECT_FALSE(is_safe_name(std::string(65, 'p')));
 }
 
-TEST(NumaNodeset, ParsesRangesAndExclusions) {
-  EXPECT_EQ(*parse_numa_nodeset("0-1,3"), (std::vector<int>{0, 1, 3}));
-  EXPECT_EQ(*parse_numa_nodeset("0-7,^4"), (std::vector<int>{0, 1, 2, 3, 5, 6, 7}));
-  EXPECT_EQ(*parse_numa_nodeset("3,1,3"), (std::vector<int>{1, 3}));
-  EXPECT_EQ(*parse_numa_nodeset("1023"), (std::vector<int>{1023}));
-  for (const char* bad : {"", "1024", "1-0", "-1", "0,,1", ",0", "0,", "a", "0-", "0x1", " 0", "0 ",
-                          "^0", "00001", "0-1024"})
-    EXPECT_FALSE(parse_numa_nodeset(bad)) << bad;
+TEST(Names, InterfaceNamesAreSafeNamesTheKernelAccepts) {
+  EXPECT_TRUE(is_safe_name("provider-1.a_b:c"));
+  EXPECT_FALSE(is_safe_name(""));
+  EXPECT_FALSE(is_safe_name(".."));
+  EXPECT_FALSE(is_safe_name("a/b"));
+  EXPECT_FALSE(is_safe_name(std::string(65, 'a')));
+  EXPECT_TRUE(is_interface_name("enp1s0f0np0"));
+  EXPECT_TRUE(is_interface_name(std::string(15, 'a')));
+  EXPECT_FALSE(is_interface_name(std::string(16, 'a')));
+  EXPECT_FALSE(is_interface_name("eth0:1"));
 }
 
 }  // namespace

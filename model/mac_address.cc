@@ -1,4 +1,4 @@
-#include "util/mac_address.h"
+#include "model/mac_address.h"
 
 #include <cstdio>
 

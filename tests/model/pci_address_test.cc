@@ -1,4 +1,4 @@
-#include "util/pci_address.h"
+#include "model/pci_address.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,5 @@
 // The admin settings of one VF as its PF holds them (what `ip link show PF` lists per VF),
-// and a partial set of them to apply. Shared by vfio/ (netlink), policy/ (snapshots, pools)
-// and xml/ (port records).
+// and a partial set of them to apply.
 #pragma once
 
 #include <cstdint>
@@ -8,15 +7,14 @@
 #include <string>
 #include <string_view>
 
-#include "util/mac_address.h"
+#include "model/mac_address.h"
 
 namespace vfhook {
 
 enum class VlanProtocol { dot1q, dot1ad };  // 802.1Q (0x8100) or 802.1ad (0x88a8)
 enum class LinkState { automatic, enable, disable };
 
-// The words `ip link` and vfhook's port records use. Inline, so that xml/ and policy/ share
-// them without linking vfio/.
+// The words `ip link`, vfhook's port records, config and store use.
 constexpr std::string_view to_string(VlanProtocol protocol) {
   return protocol == VlanProtocol::dot1ad ? "802.1ad" : "802.1Q";
 }
@@ -31,6 +29,10 @@ constexpr std::string_view to_string(LinkState state) {
   }
   return "auto";
 }
+
+// The inverse of to_string: the exact words above, nothing else.
+std::optional<VlanProtocol> parse_vlan_protocol(std::string_view text);
+std::optional<LinkState> parse_link_state(std::string_view text);
 
 struct Vlan {
   uint16_t id = 0;  // 0 = untagged; 1..4094 tagged

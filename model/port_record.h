@@ -18,9 +18,9 @@
 #include <optional>
 #include <string>
 
-#include "util/mac_address.h"
-#include "util/pci_address.h"
-#include "vfio/vf_settings.h"
+#include "model/mac_address.h"
+#include "model/pci_address.h"
+#include "model/vf_settings.h"
 
 namespace vfhook {
 

@@ -1,4 +1,5 @@
-// Validation of the names and identifiers vfhook reads from domain XML and port records.
+// The one place each naming rule vfhook applies is written: names and identifiers read from
+// domain XML, port records, the host config and sysfs.
 // They end up in messages, database keys and (pools) configuration lookups, so each is held
 // to a charset that cannot carry path separators, control characters or quoting tricks.
 #pragma once
@@ -18,8 +19,11 @@ Status check_uuid(std::string_view uuid);
 bool is_valid_alias(std::string_view alias);
 // A user alias as libvirt accepts one on a new device: "ua-" and at least one more character.
 bool is_valid_user_alias(std::string_view alias);
-// Pool name (a path component elsewhere): 1..64 of [A-Za-z0-9_.:-], not "." or "..".
-bool is_valid_pool_name(std::string_view name);
+// A name safe as one path component and a database key: interface, driver, pool.
+// 1..64 of [A-Za-z0-9_.:-], not "." or "..".
+bool is_safe_name(std::string_view name);
+// An interface name the kernel accepts: a safe name of at most 15 characters, without ':'.
+bool is_interface_name(std::string_view name);
 // libvirt network name: 1..255 bytes, no '/', no control characters.
 bool is_valid_network_name(std::string_view name);
 

@@ -8,10 +8,11 @@
 
 #include <string>
 
-#include "hooks/handlers.h"
-#include "tests/support/fake_sysfs_tree.h"
-#include "vfio/fake_vf_netlink.h"
-#include "vfio/simulated_kernel_sysfs.h"
+#include "engine/operations.h"
+#include "testing/fake_sysfs_tree.h"
+#include "testing/fake_vf_netlink.h"
+#include "testing/memory_logger.h"
+#include "testing/simulated_kernel_sysfs.h"
 
 namespace vfhook {
 namespace {
@@ -52,7 +53,7 @@ struct Bed {
   std::unique_ptr<Store> store;
   SystemClock clock;
   MemoryLogger log;
-  std::unique_ptr<HookContext> ctx;
+  std::unique_ptr<EngineContext> ctx;
 
   Bed() {
     tree = std::move(*testing::FakeSysfsTree::create(dir.path()));
@@ -73,8 +74,8 @@ struct Bed {
     devfs = std::make_unique<DirSysfs>(dir.path() / "dev");
     netlink.add_pf("enp1s0", 2, true, 7);
     store = std::move(*Store::open(config.state_dir + "/vfhook.db"));
-    ctx = std::make_unique<HookContext>(
-        HookContext{config, *sysfs, *devfs, netlink, *store, clock, log});
+    ctx = std::make_unique<EngineContext>(
+        EngineContext{config, *sysfs, *devfs, netlink, *store, clock, log});
   }
 };
 
@@ -83,14 +84,14 @@ void BM_Prepare_Start_4VF(benchmark::State& state) {
   std::string xml = four_vf_domain();
   for (auto _ : state) {
     auto domain = DomainXml::parse(xml);
-    HookOutcome prepared = handle_prepare("bench4", *domain, *bed.ctx);
-    HookOutcome started = handle_start("bench4", *domain, *bed.ctx);
-    if (prepared.exit_code != 0 || started.exit_code != 0) {
-      state.SkipWithError((prepared.to_stderr + started.to_stderr).c_str());
+    Outcome prepared = prepare_domain("bench4", *domain, *bed.ctx);
+    Outcome started = start_domain("bench4", *domain, *bed.ctx);
+    if (!prepared.ok() || !started.ok()) {
+      state.SkipWithError("prepare or start did not succeed");
       break;
     }
     state.PauseTiming();
-    handle_release("bench4", *bed.ctx);
+    release_domain("bench4", *bed.ctx);
     bed.log.entries.clear();
     state.ResumeTiming();
   }

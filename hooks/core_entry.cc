@@ -1,96 +1,13 @@
-// libvfhook_hook.so: loaded by the hook's front end when an event has work for vfhook.
-#include <unistd.h>
-
-#include <cerrno>
-#include <string>
-
+// libvfhook_hook.so: loaded by the hook's front end when an event has work for vfhook. Runs
+// against this host's real backends; no fake is linked into it.
 #include "hooks/core_api.h"
-#include "hooks/fast_path.h"
-#include "hooks/handlers.h"
-#include "policy/config.h"
-#include "util/write_all.h"
-
-namespace vfhook {
-namespace {
-
-// Only prepare and start can stop a domain from starting; at every other event a failure is
-// reported and the exit status stays 0 (libvirt ignores it at release, and kills the guest at
-// reconnect).
-int status_for(HookOp op) {
-  return op == HookOp::prepare || op == HookOp::start ? 1 : 0;
-}
-
-int run(const std::string& config_path, const std::string& domain, HookOp op,
-        std::string_view xml) {
-  SyslogLogger log("vfhook");
-  auto report = [&](const std::string& text) {
-    log.error(text);
-    write_all(2, text);
-    return status_for(op);
-  };
-
-  auto config = load_config(config_path);
-  if (!config)
-    return report("vfhook cannot use its config: " + config.error().message +
-                  "\nFix the file; nothing was changed on the host.\n");
-
-  std::optional<DomainXml> parsed;
-  if (op != HookOp::release) {
-    auto xml_result = DomainXml::parse(xml);
-    if (!xml_result)
-      return report("vfhook refused domain '" + domain + "': " + xml_result.error().message +
-                    "\nNothing was changed on the host.\n");
-    parsed.emplace(std::move(*xml_result));
-  }
-
-  auto backends = open_backends(*config);
-  if (!backends)
-    return report("vfhook cannot reach the host's VF state: " + backends.error().message +
-                  "\nNothing was changed on the host.\n");
-  HookContext ctx{*config,
-                  *(*backends)->sysfs,
-                  *(*backends)->devfs,
-                  *(*backends)->netlink,
-                  *(*backends)->store,
-                  (*backends)->clock,
-                  log};
-
-  HookOutcome outcome;
-  switch (op) {
-    case HookOp::prepare:
-      outcome = handle_prepare(domain, *parsed, ctx);
-      break;
-    case HookOp::start:
-      outcome = handle_start(domain, *parsed, ctx);
-      break;
-    case HookOp::release:
-      outcome = handle_release(domain, ctx);
-      break;
-    case HookOp::reconnect:
-      outcome = handle_reconnect(domain, *parsed, ctx);
-      break;
-    default:
-      break;
-  }
-  write_all(1, outcome.to_stdout);
-  write_all(2, outcome.to_stderr);
-  return outcome.exit_code;
-}
-
-}  // namespace
-}  // namespace vfhook
+#include "hooks/core_run.h"
 
 extern "C" int vfhook_hook_run(const char* config_path, const char* domain, const char* op,
                                const char* /*subop*/, const char* /*extra*/, const char* xml,
                                size_t xml_len) {
-  vfhook::HookOp hook_op = vfhook::parse_hook_op(op);
-  try {
-    return vfhook::run(config_path, domain, hook_op, std::string_view(xml, xml_len));
-  } catch (const std::exception& e) {
-    // Nothing in vfhook throws on purpose; an allocation failure must still not escape into a
-    // C caller.
-    std::string text = std::string("vfhook: internal error: ") + e.what() + "\n";
-    vfhook::write_all(2, text);
-    return vfhook::status_for(hook_op);
-  }
+  return vfhook::run_hook_event(config_path, domain, op, std::string_view(xml, xml_len),
+                                [](const std::string&, const vfhook::HostConfig& config) {
+                                  return vfhook::open_host_backends(config);
+                                });
 }

@@ -72,7 +72,7 @@ Result<AllocCandidate> choose_vf(const Pool& pool, const std::vector<AllocCandid
     add(n_out_of_range, "outside vf_range " + std::to_string(pool.vf_range->first) + "-" +
                             std::to_string(pool.vf_range->second));
   }
-  if (why.empty()) why = "no VFs found on its PFs (are they created? see create_vfs)";
+  if (why.empty()) why = "no VFs found on its PFs (are they created? see sriov_numvfs)";
   return fail(ErrorKind::policy, "pool '" + pool.name + "' has no free VF: " + why);
 }
 

@@ -107,15 +107,11 @@ class ConfigReader {
       } else if (k == "host_bridge_vlans") {
         VF_ASSIGN(ranges, vlan_list(node, "host_bridge_vlans"));
         config.host_bridge_vlans = ranges;
-      } else if (k == "pool" || k == "test") {
+      } else if (k == "pool") {
         // Read below, after host_bridge_vlans is known.
       } else {
-        return unknown_key(key, "", "state_dir, host_bridge_vlans, [[pool]], [test]");
+        return unknown_key(key, "", "state_dir, host_bridge_vlans, [[pool]]");
       }
-    }
-    if (const toml::node* test = root.get("test")) {
-      VF_ASSIGN(backends, read_test(*test));
-      config.test = backends;
     }
     if (const toml::node* pools = root.get("pool")) {
       const toml::array* array = pools->as_array();
@@ -223,32 +219,6 @@ class ConfigReader {
     return ranges;
   }
 
-  Result<TestBackends> read_test(const toml::node& node) const {
-    const toml::table* table = node.as_table();
-    if (!table) return error(node, "test: expected a [test] table");
-    TestBackends test;
-    for (const auto& [key, value] : *table) {
-      const std::string_view k = key.str();
-      const std::string what = "test: " + std::string(k);
-      if (k == "sysfs_root") {
-        VF_ASSIGN(path, absolute_path(value, what));
-        test.sysfs_root = path;
-      } else if (k == "dev_root") {
-        VF_ASSIGN(path, absolute_path(value, what));
-        test.dev_root = path;
-      } else if (k == "netlink_fake") {
-        VF_ASSIGN(path, absolute_path(value, what));
-        test.netlink_fake = path;
-      } else if (k == "simulate_kernel") {
-        VF_ASSIGN(flag, bool_value(value, what));
-        test.simulate_kernel = flag;
-      } else {
-        return unknown_key(key, "test: ", "sysfs_root, dev_root, simulate_kernel, netlink_fake");
-      }
-    }
-    return test;
-  }
-
   Result<Pool> read_pool(const toml::table& table, const HostConfig& config) const {
     Pool pool;
     const toml::node* name = table.get("name");
@@ -279,7 +249,7 @@ class ConfigReader {
     for (const auto& [key, value] : table) {
       const std::string_view k = key.str();
       const std::string what = prefix + std::string(k);
-      if (pool.mode == PoolMode::pf && (k == "vf_range" || k == "vlans" || k == "create_vfs")) {
+      if (pool.mode == PoolMode::pf && (k == "vf_range" || k == "vlans")) {
         return error(key.source().begin.line,
                      what + ": not allowed in a mode = \"pf\" pool (its PFs are given whole)");
       }
@@ -332,17 +302,10 @@ class ConfigReader {
           return error(value, what + ": '" + text.substr(0, 64) +
                                   "' is not \"auto\", \"enable\" or \"disable\"");
         pool.link_state = *state;
-      } else if (k == "create_vfs") {
-        const auto* integer = value.as_integer();
-        if (!integer) return error(value, what + ": expected an integer, got " + type_name(value));
-        if (integer->get() < 0 || integer->get() > 256) {
-          return error(value, what + ": " + std::to_string(integer->get()) + " is outside 0-256");
-        }
-        pool.create_vfs = static_cast<int>(integer->get());
       } else {
         return unknown_key(key, prefix,
                            "name, mode, pfs, vf_range, vlans, flat, allow_trust, spoofchk, "
-                           "trust, link_state, keep_idle_on_vfio, create_vfs");
+                           "trust, link_state, keep_idle_on_vfio");
       }
     }
     if (pool.pfs.empty()) return error(table, prefix + "missing 'pfs' (the PFs of the pool)");

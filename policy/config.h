@@ -13,12 +13,7 @@
 //   trust = false
 //   link_state = "auto"
 //   keep_idle_on_vfio = true                # idle VFs stay bound to vfio-pci
-//   create_vfs = 4                          # VFs to create at boot (vfctl)
 //   mode = "vf"                             # or "pf": the listed PFs are given whole
-//
-//   [test]                                  # for the test bed only
-//   sysfs_root = "/tmp/x/sys"; dev_root = "/tmp/x/dev"; simulate_kernel = true
-//   netlink_fake = "/tmp/x/netlink.json"
 //
 // Validation is strict because a typo in policy must not silently widen it: unknown keys,
 // wrong types, malformed VLAN ranges, a pool VLAN range overlapping host_bridge_vlans,
@@ -69,7 +64,6 @@ struct Pool {
   bool trust = false;
   LinkState link_state = LinkState::automatic;
   bool keep_idle_on_vfio = false;
-  int create_vfs = 0;
 
   // A tagged VLAN ID (1..4094) inside one of `vlans`; always false for a flat pool and for 0.
   [[nodiscard]] bool allows_vlan(uint16_t vlan) const;
@@ -77,18 +71,10 @@ struct Pool {
   [[nodiscard]] bool includes_vf_index(int index) const;
 };
 
-struct TestBackends {
-  std::optional<std::string> sysfs_root;
-  std::optional<std::string> dev_root;
-  bool simulate_kernel = false;
-  std::optional<std::string> netlink_fake;
-};
-
 struct HostConfig {
   std::string state_dir = "/var/lib/vfhook";
   std::vector<VlanRange> host_bridge_vlans;
   std::vector<Pool> pools;
-  TestBackends test;
 
   [[nodiscard]] const Pool* find_pool(std::string_view name) const;
   [[nodiscard]] bool is_host_bridge_vlan(uint16_t vlan) const;

@@ -4,7 +4,6 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace vfhook {
 
@@ -28,19 +27,6 @@ class SyslogLogger final : public Logger {
   SyslogLogger(const SyslogLogger&) = delete;
   SyslogLogger& operator=(const SyslogLogger&) = delete;
   void log(LogLevel level, std::string_view message) override;
-};
-
-// Keeps every message, for tests.
-class MemoryLogger final : public Logger {
- public:
-  struct Entry {
-    LogLevel level;
-    std::string message;
-  };
-  void log(LogLevel level, std::string_view message) override {
-    entries.push_back({level, std::string(message)});
-  }
-  std::vector<Entry> entries;
 };
 
 }  // namespace vfhook

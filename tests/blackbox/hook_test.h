@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/blackbox/test_bed.h"
+#include "testing/test_bed.h"
 
 namespace vfhook::blackbox {
 

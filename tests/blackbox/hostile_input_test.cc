@@ -67,7 +67,9 @@ struct HostileXml {
 };
 
 // ctest lists a case by its name, not by the bytes of the struct.
-void PrintTo(const HostileXml& input, std::ostream* os) { *os << input.name; }
+void PrintTo(const HostileXml& input, std::ostream* os) {
+  *os << input.name;
+}
 
 class HostileXmlTest : public HookTest, public ::testing::WithParamInterface<HostileXml> {};
 

@@ -131,7 +131,7 @@ TEST(Allocator, NoCandidatesAtAll) {
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().message,
             "pool 'provider' has no free VF: no VFs found on its PFs (are they created? see "
-            "create_vfs)");
+            "sriov_numvfs)");
 }
 
 }  // namespace

@@ -20,7 +20,6 @@ spoofchk = false
 trust = true
 link_state = "enable"
 keep_idle_on_vfio = true
-create_vfs = 4
 mode = "vf"
 
 [[pool]]
@@ -33,12 +32,6 @@ link_state = "disable"
 name = "whole"
 mode = "pf"
 pfs = ["0000:05:00.1"]
-
-[test]
-sysfs_root = "/tmp/x/sys"
-dev_root = "/tmp/x/dev"
-simulate_kernel = true
-netlink_fake = "/tmp/x/netlink.json"
 )";
 
 TEST(Config, ReadsEveryKey) {
@@ -61,7 +54,6 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_TRUE(p.trust);
   EXPECT_EQ(p.link_state, LinkState::enable);
   EXPECT_TRUE(p.keep_idle_on_vfio);
-  EXPECT_EQ(p.create_vfs, 4);
 
   const Pool& s = config->pools[1];
   EXPECT_TRUE(s.flat);
@@ -73,11 +65,6 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_FALSE(s.vf_range);
   EXPECT_EQ(s.link_state, LinkState::disable);
   EXPECT_EQ(config->pools[2].mode, PoolMode::pf);
-
-  EXPECT_EQ(config->test.sysfs_root, "/tmp/x/sys");
-  EXPECT_EQ(config->test.dev_root, "/tmp/x/dev");
-  EXPECT_TRUE(config->test.simulate_kernel);
-  EXPECT_EQ(config->test.netlink_fake, "/tmp/x/netlink.json");
 }
 
 TEST(Config, DefaultsForAnEmptyFile) {
@@ -85,8 +72,6 @@ TEST(Config, DefaultsForAnEmptyFile) {
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config->state_dir, "/var/lib/vfhook");
   EXPECT_TRUE(config->pools.empty());
-  EXPECT_FALSE(config->test.sysfs_root);
-  EXPECT_FALSE(config->test.simulate_kernel);
 }
 
 TEST(Config, PoolQueries) {
@@ -156,14 +141,11 @@ INSTANTIATE_TEST_SUITE_P(
                   "or \"A-B\")"},
         BadConfig{"statedir = \"/x\"\n",
                   "vfhook.toml:1: unknown key 'statedir' (allowed: state_dir, "
-                  "host_bridge_vlans, [[pool]], [test])"},
+                  "host_bridge_vlans, [[pool]])"},
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nspofchk = true\n",
                   "vfhook.toml:4: pool 'p': unknown key 'spofchk' (allowed: name, mode, pfs, "
                   "vf_range, vlans, flat, allow_trust, spoofchk, trust, link_state, "
-                  "keep_idle_on_vfio, create_vfs)"},
-        BadConfig{"[test]\nsysfs = \"/x\"\n",
-                  "vfhook.toml:2: test: unknown key 'sysfs' (allowed: sysfs_root, dev_root, "
-                  "simulate_kernel, netlink_fake)"},
+                  "keep_idle_on_vfio)"},
         BadConfig{"[[pool]]\nname = \"a\"\npfs = [\"enp1s0\"]\n\n[[pool]]\nname = \"a\"\npfs "
                   "= [\"enp2s0\"]\n",
                   "vfhook.toml:6: pool 'a': name used by an earlier pool"},
@@ -205,10 +187,6 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nlink_state = \"up\"\n",
                   "vfhook.toml:4: pool 'p': link_state: 'up' is not \"auto\", \"enable\" or "
                   "\"disable\""},
-        BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\ncreate_vfs = 257\n",
-                  "vfhook.toml:4: pool 'p': create_vfs: 257 is outside 0-256"},
-        BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\ncreate_vfs = \"4\"\n",
-                  "vfhook.toml:4: pool 'p': create_vfs: expected an integer, got a string"},
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nmode = \"vm\"\n",
                   "vfhook.toml:4: pool 'p': mode: 'vm' is not \"vf\" or \"pf\""},
         BadConfig{"[[pool]]\nname = \"p\"\nmode = \"pf\"\npfs = [\"enp1s0\"]\nvlans = "
@@ -219,9 +197,6 @@ INSTANTIATE_TEST_SUITE_P(
                   "\"pf\"\n",
                   "vfhook.toml:5: pool 'p': vf_range: not allowed in a mode = \"pf\" pool (its "
                   "PFs are given whole)"},
-        BadConfig{"[[pool]]\nname = \"p\"\nmode = \"pf\"\npfs = [\"enp1s0\"]\ncreate_vfs = 2\n",
-                  "vfhook.toml:5: pool 'p': create_vfs: not allowed in a mode = \"pf\" pool "
-                  "(its PFs are given whole)"},
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nspoofchk = \"yes\"\n",
                   "vfhook.toml:4: pool 'p': spoofchk: expected true or false, got a string"},
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\ntrust = true\n",
@@ -232,17 +207,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"state_dir = \"/var/../etc\"\n",
                   "vfhook.toml:1: state_dir: '/var/../etc' is not an absolute path without "
                   "'..'"},
-        BadConfig{"\n[test]\nsysfs_root = \"/x\"\ndev_root = \"x/dev\"\n",
-                  "vfhook.toml:4: test: dev_root: 'x/dev' is not an absolute path without "
-                  "'..'"},
-        BadConfig{"[test]\nnetlink_fake = \"/a/../b\"\n",
-                  "vfhook.toml:2: test: netlink_fake: '/a/../b' is not an absolute path "
-                  "without '..'"},
-        BadConfig{"[test]\nsimulate_kernel = 1\n",
-                  "vfhook.toml:2: test: simulate_kernel: expected true or false, got an "
-                  "integer"},
         BadConfig{"pool = 3\n", "vfhook.toml:1: pool: expected [[pool]] tables"},
-        BadConfig{"test = 3\n", "vfhook.toml:1: test: expected a [test] table"}),
+        // No config key selects a fake backend: the [test] section of old test beds is refused.
+        BadConfig{"[test]\nnetlink_fake = \"/tmp/x.json\"\n",
+                  "vfhook.toml:1: unknown key 'test' (allowed: state_dir, host_bridge_vlans, "
+                  "[[pool]])"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
 
 TEST(Config, SyntaxErrorsNameTheLine) {

@@ -1,4 +1,4 @@
-#include "vfio/fake_vf_netlink.h"
+#include "testing/fake_vf_netlink.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/support/fake_sysfs_tree.h"
+#include "testing/fake_sysfs_tree.h"
 #include "vfio/vf_control.h"
 
 namespace vfhook {

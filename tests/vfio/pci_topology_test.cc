@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/addresses.h"
-#include "tests/support/fake_sysfs_tree.h"
+#include "testing/addresses.h"
+#include "testing/fake_sysfs_tree.h"
 
 namespace vfhook {
 namespace {

@@ -1,9 +1,9 @@
-#include "vfio/simulated_kernel_sysfs.h"
+#include "testing/simulated_kernel_sysfs.h"
 
 #include <gtest/gtest.h>
 
-#include "tests/support/addresses.h"
-#include "tests/support/fake_sysfs_tree.h"
+#include "testing/addresses.h"
+#include "testing/fake_sysfs_tree.h"
 #include "vfio/pci_topology.h"
 
 namespace vfhook {

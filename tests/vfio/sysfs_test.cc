@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "tests/support/fake_sysfs_tree.h"
+#include "testing/fake_sysfs_tree.h"
 
 namespace vfhook {
 namespace {

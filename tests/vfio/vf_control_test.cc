@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
-#include "tests/support/addresses.h"
-#include "vfio/fake_vf_netlink.h"
+#include "testing/addresses.h"
+#include "testing/fake_vf_netlink.h"
 
 namespace vfhook {
 namespace {

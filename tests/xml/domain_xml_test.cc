@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/addresses.h"
+#include "testing/addresses.h"
 #include "tests/xml/fixtures.h"
 
 namespace vfhook {

@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "tests/support/addresses.h"
+#include "testing/addresses.h"
 #include "tests/xml/fixtures.h"
 #include "xml/domain_xml.h"
 #include "xml/port_record_xml.h"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "tests/support/addresses.h"
+#include "testing/addresses.h"
 #include "tests/xml/fixtures.h"
 #include "xml/domain_xml.h"
 

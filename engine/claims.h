@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "hooks/hook_context.h"
-#include "hooks/port_plan.h"
+#include "engine/context.h"
+#include "engine/outcome.h"
+#include "engine/port_plan.h"
 
 namespace vfhook {
 
@@ -14,16 +15,16 @@ Claim claim_for(const std::string& domain, const PlannedPort& port);
 
 struct ClaimResult {
   std::vector<PciAddress> newly_claimed;  // held by this domain only since this call
-  std::vector<std::string> refusals;      // held or reserved by another domain
+  std::vector<Refusal> refusals;          // held or reserved by another domain
 };
 
 // In one BEGIN IMMEDIATE transaction: refuses (adding nothing) if any port's device is
 // claimed or reserved by another domain; otherwise claims every port not yet claimed by this
 // domain and saves its snapshot (snapshots[i] belongs to ports[i]).
 Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<PlannedPort>& ports,
-                                const std::vector<VfSnapshot>& snapshots, HookContext& ctx);
+                                const std::vector<VfSnapshot>& snapshots, EngineContext& ctx);
 
 // Drops these claims and their snapshots in one transaction.
-Status drop_claims(const std::vector<PciAddress>& vfs, HookContext& ctx);
+Status drop_claims(const std::vector<PciAddress>& vfs, EngineContext& ctx);
 
 }  // namespace vfhook

@@ -1,4 +1,4 @@
-#include "hooks/port_plan.h"
+#include "engine/port_plan.h"
 
 #include <map>
 
@@ -54,13 +54,14 @@ std::string vlan_text(const Vlan& vlan) {
 // The VLAN, trust and MAC rules of a pool; appends a refusal line per violation.
 void check_port_policy(const std::string& who, const VfPort& port, const PortRecord* record,
                        const Pool& pool, const HostConfig& config, std::optional<Vlan>& vlan,
-                       std::vector<std::string>& refusals) {
+                       std::vector<Refusal>& refusals) {
   std::optional<Vlan> record_vlan = record ? record->vlan : std::nullopt;
   if (record_vlan && record_vlan->id == 0) record_vlan.reset();
   if (record_vlan && port.vlan_tag && *port.vlan_tag != record_vlan->id) {
-    refusals.push_back(who + ": its <vlan> tag " + std::to_string(*port.vlan_tag) +
-                       " and its vfhook port record (VLAN " + std::to_string(record_vlan->id) +
-                       ") disagree. Make them the same, or drop the <vlan> element.");
+    refusals.push_back({who, "its <vlan> tag " + std::to_string(*port.vlan_tag) +
+                                 " and its vfhook port record (VLAN " +
+                                 std::to_string(record_vlan->id) +
+                                 ") disagree. Make them the same, or drop the <vlan> element."});
     return;
   }
   vlan = record_vlan;
@@ -68,37 +69,40 @@ void check_port_policy(const std::string& who, const VfPort& port, const PortRec
 
   if (vlan) {
     if (config.is_host_bridge_vlan(vlan->id)) {
-      refusals.push_back(who + ": " + vlan_text(*vlan) +
-                         " is reserved for the host's own bridges (host_bridge_vlans: " +
-                         ranges_text(config.host_bridge_vlans) +
-                         "); a guest may not join it. Use a VLAN of pool '" + pool.name + "' (" +
-                         ranges_text(pool.vlans) + ").");
+      refusals.push_back({who, vlan_text(*vlan) +
+                                   " is reserved for the host's own bridges (host_bridge_vlans: " +
+                                   ranges_text(config.host_bridge_vlans) +
+                                   "); a guest may not join it. Use a VLAN of pool '" + pool.name +
+                                   "' (" + ranges_text(pool.vlans) + ")."});
     } else if (pool.flat) {
-      refusals.push_back(who + ": pool '" + pool.name + "' is flat (untagged only), but the port " +
-                         "asks for " + vlan_text(*vlan) + ". Remove the VLAN or use a VLAN pool.");
+      refusals.push_back({who, "pool '" + pool.name + "' is flat (untagged only), but the port " +
+                                   "asks for " + vlan_text(*vlan) +
+                                   ". Remove the VLAN or use a VLAN pool."});
     } else if (!pool.allows_vlan(vlan->id)) {
-      refusals.push_back(who + ": " + vlan_text(*vlan) + " is outside pool '" + pool.name +
-                         "' (allowed: " + ranges_text(pool.vlans) +
-                         "). Use a VLAN of the pool, or ask the host's administrator to widen "
-                         "the pool in the vfhook config.");
+      refusals.push_back(
+          {who, vlan_text(*vlan) + " is outside pool '" + pool.name +
+                    "' (allowed: " + ranges_text(pool.vlans) +
+                    "). Use a VLAN of the pool, or ask the host's administrator to widen "
+                    "the pool in the vfhook config."});
     }
   } else if (!pool.flat) {
-    refusals.push_back(who + ": pool '" + pool.name + "' carries VLANs (" +
-                       ranges_text(pool.vlans) +
-                       ") and the port names none; an untagged VF there could send on any VLAN. "
-                       "Set vlan= in the port's vfhook record.");
+    refusals.push_back(
+        {who, "pool '" + pool.name + "' carries VLANs (" + ranges_text(pool.vlans) +
+                  ") and the port names none; an untagged VF there could send on any VLAN. "
+                  "Set vlan= in the port's vfhook record."});
   }
 
   bool trust = record && record->trust ? *record->trust : pool.trust;
   if (trust && !pool.allow_trust) {
-    refusals.push_back(who + ": it asks for trust on, but pool '" + pool.name +
-                       "' does not allow trusted VFs (allow_trust = false): a trusted VF may "
-                       "change its MAC and receive all multicast. Remove trust=\"on\" from the "
-                       "port record, or use a pool that allows trust.");
+    refusals.push_back(
+        {who, "it asks for trust on, but pool '" + pool.name +
+                  "' does not allow trusted VFs (allow_trust = false): a trusted VF may "
+                  "change its MAC and receive all multicast. Remove trust=\"on\" from the "
+                  "port record, or use a pool that allows trust."});
   }
   if (port.mac && (port.mac->is_multicast() || port.mac->is_zero())) {
-    refusals.push_back(who + ": MAC " + port.mac->to_string() +
-                       " is not a unicast address; give the interface a unicast MAC.");
+    refusals.push_back({who, "MAC " + port.mac->to_string() +
+                                 " is not a unicast address; give the interface a unicast MAC."});
   }
 }
 
@@ -113,11 +117,12 @@ std::string PlannedPort::describe() const {
   return text;
 }
 
-Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage stage) {
+Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage stage) {
   PortPlan plan;
   auto records = domain.port_records();
   if (!records) {
-    plan.refusals.push_back("its vfhook port records are invalid: " + records.error().message);
+    plan.refusals.push_back(
+        {"", "its vfhook port records are invalid: " + records.error().message});
     return plan;
   }
   PciTopology topology(ctx.sysfs);
@@ -132,16 +137,17 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
       if (!record) continue;
       const Pool* pool = ctx.config.find_pool(record->pool);
       if (!pool) {
-        plan.refusals.push_back(who + ": its port record names pool '" + record->pool +
-                                "', which this host does not define. Fix the record or add "
-                                "the pool to the vfhook config.");
+        plan.refusals.push_back(
+            {who, "its port record names pool '" + record->pool +
+                      "', which this host does not define. Fix the record or add "
+                      "the pool to the vfhook config."});
         continue;
       }
       std::optional<Vlan> vlan;
       check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
-      if (stage != HookStage::prepare)
+      if (stage != Stage::prepare)
         ctx.log.warning("domain " + domain.name() + ": " + who + " has no VF yet at " +
-                        (stage == HookStage::start ? "start" : "reconnect"));
+                        (stage == Stage::start ? "start" : "reconnect"));
       continue;
     }
 
@@ -168,9 +174,10 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
     }
 
     if (record && !pool) {
-      plan.refusals.push_back(who + ": its port record names pool '" + record->pool +
-                              "', which this host does not define. Fix the record or add the "
-                              "pool to the vfhook config.");
+      plan.refusals.push_back(
+          {who, "its port record names pool '" + record->pool +
+                    "', which this host does not define. Fix the record or add the "
+                    "pool to the vfhook config."});
       continue;
     }
     if (!pool) {
@@ -182,25 +189,26 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
 
     if (vf) {
       if (pool->mode != PoolMode::vf || !pool_lists(*pool, vf->pf_name, vf->pf)) {
-        plan.refusals.push_back(who + ": this VF does not belong to pool '" + pool->name +
-                                "'. Pick a VF of one of the pool's PFs.");
+        plan.refusals.push_back({who, "this VF does not belong to pool '" + pool->name +
+                                          "'. Pick a VF of one of the pool's PFs."});
         continue;
       }
       if (!pool->includes_vf_index(vf->index)) {
-        plan.refusals.push_back(who + ": VF index " + std::to_string(vf->index) +
-                                " is outside the VF range pool '" + pool->name + "' may use.");
+        plan.refusals.push_back({who, "VF index " + std::to_string(vf->index) +
+                                          " is outside the VF range pool '" + pool->name +
+                                          "' may use."});
         continue;
       }
     } else {
       if (pool->mode != PoolMode::pf) {
-        plan.refusals.push_back(who + ": this device is not an SR-IOV VF, and pool '" + pool->name +
-                                "' gives out VFs only.");
+        plan.refusals.push_back({who, "this device is not an SR-IOV VF, and pool '" + pool->name +
+                                          "' gives out VFs only."});
         continue;
       }
       if (port.kind != PortKind::hostdev) {
-        plan.refusals.push_back(who +
-                                ": a whole device can only be given as a <hostdev>, "
-                                "not as an <interface>.");
+        plan.refusals.push_back({who,
+                                 "a whole device can only be given as a <hostdev>, "
+                                 "not as an <interface>."});
         continue;
       }
       VF_ASSIGN(driver, with_context(topology.driver(planned.device), who));
@@ -235,8 +243,8 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
   return plan;
 }
 
-Result<std::vector<std::string>> check_host_ready(const PortPlan& plan, HookContext& ctx) {
-  std::vector<std::string> refusals;
+Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContext& ctx) {
+  std::vector<Refusal> refusals;
   PciTopology topology(ctx.sysfs);
   std::map<std::string, bool> pf_up;
   bool vfio_checked = false;
@@ -250,33 +258,27 @@ Result<std::vector<std::string>> check_host_ready(const PortPlan& plan, HookCont
         cached = pf_up.emplace(p.pf_name, pf.admin_up).first;
       }
       if (!cached->second)
-        refusals.push_back(who + ": PF " + p.pf_name +
-                           " is down, and a guest's VF driver takes a random MAC until its PF is "
-                           "up. Bring it up first: ip link set " +
-                           p.pf_name + " up");
+        refusals.push_back(
+            {who, "PF " + p.pf_name +
+                      " is down, and a guest's VF driver takes a random MAC until its PF is "
+                      "up. Bring it up first: ip link set " +
+                      p.pf_name + " up"});
       if (p.host_netdev) {
         VF_ASSIGN(up, with_context(topology.netdev_admin_up(*p.host_netdev), who));
         if (up)
-          refusals.push_back(who + ": the host itself uses this VF (interface " + *p.host_netdev +
-                             " is up). Take it down or pick another VF.");
+          refusals.push_back({who, "the host itself uses this VF (interface " + *p.host_netdev +
+                                       " is up). Take it down or pick another VF."});
       }
     }
     if (auto viable = check_iommu_group_viable(ctx.sysfs, p.device); !viable)
-      refusals.push_back(who + ": " + viable.error().message);
+      refusals.push_back({who, viable.error().message});
     if (!p.port.managed && !vfio_checked) {
       vfio_checked = true;
       if (auto loaded = check_vfio_pci_loaded(ctx.sysfs); !loaded)
-        refusals.push_back(who + ": " + loaded.error().message);
+        refusals.push_back({who, loaded.error().message});
     }
   }
   return refusals;
-}
-
-std::string format_refusal(const std::string& domain, const std::vector<std::string>& refusals) {
-  std::string text = "vfhook refused to start domain '" + domain + "':\n";
-  for (const auto& line : refusals) text += "  - " + line + "\n";
-  text += "Nothing was changed on the host.\n";
-  return text;
 }
 
 }  // namespace vfhook

@@ -1,4 +1,4 @@
-#include "vfio/fake_vf_netlink.h"
+#include "testing/fake_vf_netlink.h"
 
 #include <fcntl.h>
 #include <json-c/json.h>

@@ -1,47 +1,30 @@
 // start: libvirt has bound hostdevs and set MAC/VLAN; QEMU is not running yet.
 #include <algorithm>
 
-#include "hooks/claims.h"
-#include "hooks/handlers.h"
-#include "hooks/undo_stack.h"
-#include "hooks/vf_restore.h"
+#include "engine/claims.h"
+#include "engine/operations.h"
+#include "engine/undo_stack.h"
+#include "engine/vf_restore.h"
 #include "vfio/vf_control.h"
 
 namespace vfhook {
 namespace {
 
-HookOutcome failed(const std::string& domain, const Error& error, Logger& log) {
-  std::string text = "vfhook could not start domain '" + domain + "': " + error.message +
-                     "\nThe VF settings vfhook had applied for this start were undone.\n";
-  log.error(text);
-  return {1, text, {}};
-}
-
-// A failure after settings were applied: unwinds `undo` first, so the message can say
-// whether they really were put back.
-HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack& undo,
-                        Logger& log) {
-  std::vector<std::string> left = undo.unwind();
-  if (left.empty()) return failed(domain, error, log);
-  std::string text = "vfhook could not start domain '" + domain + "': " + error.message + "\n";
-  text += "Undoing the VF settings vfhook had applied for this start failed too:\n";
-  for (const auto& step : left) text += "  - " + step + "\n";
-  text += "Check these VFs' settings before using them again.\n";
-  log.error(text);
-  return {1, text, {}};
+// A failure after settings were applied: unwinds `undo` first, so the outcome can say whether
+// they really were put back.
+Outcome rolled_back(Error error, UndoStack& undo) {
+  Outcome outcome = Outcome::failed_with(std::move(error));
+  outcome.host_was_changed = true;
+  outcome.undo_failures = undo.unwind();
+  return outcome;
 }
 
 }  // namespace
 
-HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain,
-                         HookContext& ctx) {
-  auto plan = plan_ports(domain, ctx, HookStage::start);
-  if (!plan) return failed(domain_name, plan.error(), ctx.log);
-  if (!plan->refusals.empty()) {
-    std::string text = format_refusal(domain_name, plan->refusals);
-    ctx.log.warning(text);
-    return {1, text, {}};
-  }
+Outcome start_domain(const std::string& domain_name, const DomainXml& domain, EngineContext& ctx) {
+  auto plan = plan_ports(domain, ctx, Stage::start);
+  if (!plan) return Outcome::failed_with(plan.error());
+  if (!plan->refusals.empty()) return Outcome::refused_by(plan->refusals);
   UndoStack undo(ctx.log);
 
   // VFs libvirt chose from a hostdev network are seen for the first time now. The live XML
@@ -55,24 +38,20 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
       if (claim.domain == domain_name) ours.push_back(claim.vf);
     return ok();
   });
-  if (!read) return failed(domain_name, read.error(), ctx.log);
+  if (!read) return Outcome::failed_with(read.error());
   std::vector<PlannedPort> unseen;
   std::vector<VfSnapshot> snapshots;
   for (const PlannedPort& port : plan->ports) {
     if (std::find(ours.begin(), ours.end(), port.device) != ours.end()) continue;
     auto snapshot = take_snapshot(port, FirstSeen::after_libvirt, ctx);
-    if (!snapshot) return failed(domain_name, snapshot.error(), ctx.log);
+    if (!snapshot) return Outcome::failed_with(snapshot.error());
     unseen.push_back(port);
     snapshots.push_back(std::move(*snapshot));
   }
   if (!unseen.empty()) {
     auto claimed = claim_ports(domain_name, unseen, snapshots, ctx);
-    if (!claimed) return failed(domain_name, claimed.error(), ctx.log);
-    if (!claimed->refusals.empty()) {
-      std::string text = format_refusal(domain_name, claimed->refusals);
-      ctx.log.warning(text);
-      return {1, text, {}};
-    }
+    if (!claimed) return Outcome::failed_with(claimed.error());
+    if (!claimed->refusals.empty()) return Outcome::refused_by(claimed->refusals);
     undo.push("drop the claims made at start",
               [&ctx, vfs = claimed->newly_claimed] { return drop_claims(vfs, ctx); });
   }
@@ -80,8 +59,7 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
   for (const PlannedPort& port : plan->ports) {
     if (port.whole_device || port.at_start.empty()) continue;
     auto state = read_vf(ctx.netlink, port.pf_name, port.vf_index);
-    if (!state)
-      return rolled_back(domain_name, state.error().with_context(port.describe()), undo, ctx.log);
+    if (!state) return rolled_back(state.error().with_context(port.describe()), undo);
     VfSettings change = differing(port.at_start, *state);
     if (change.empty()) continue;
     Claim claim = claim_for(domain_name, port);
@@ -91,7 +69,7 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
     });
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, change);
         !applied)
-      return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
+      return rolled_back(applied.error().with_context(port.describe()), undo);
     ctx.log.info("domain " + domain_name + ": " + port.describe() + ": start settings applied");
   }
   undo.commit();

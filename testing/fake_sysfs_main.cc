@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/fake_sysfs_tree.h"
+#include "testing/fake_sysfs_tree.h"
 #include "vfio/pci_topology.h"
 
 using vfhook::PciAddress;

@@ -1,9 +1,10 @@
-// The black-box test bed: runs the REAL hook binary (build/hooks/vfhook) exactly as libvirt
-// does (fork + execve, argv "vfhook --config CFG DOMAIN OP SUBOP EXTRA", the domain XML on
-// stdin, an empty environment) against a fake host in a temporary directory: a FakeSysfsTree
-// (sys/ and dev/, with the simulated kernel reacting to driver binding), the FileVfNetlink
-// JSON state (PF/VF admin state and the log of every request), a config file and a state
-// directory (the claims database).
+// The black-box test bed: runs the REAL hook binary (build/hooks/vfhook) as libvirt does
+// (fork + execve, argv "vfhook --config CFG DOMAIN OP SUBOP EXTRA", the domain XML on stdin, no
+// environment but the loader path that makes it load the test bed's core: the same core code
+// built with fake backends, testing/testbed_core.cc) against a fake host in a temporary directory:
+// a FakeSysfsTree (sys/ and dev/, with the simulated kernel reacting to driver binding), the
+// FileVfNetlink JSON state (PF/VF admin state and the log of every request), a config file and a
+// state directory (the claims database).
 //
 // Tests arrange the host through TestBed, run hook events, then read back what the binary did:
 // the netlink state and request log, a device's driver, the claims, and a whole-host
@@ -23,9 +24,9 @@
 #include "model/mac_address.h"
 #include "model/pci_address.h"
 #include "policy/store.h"
-#include "tests/support/addresses.h"
-#include "tests/support/fake_sysfs_tree.h"
-#include "vfio/fake_vf_netlink.h"
+#include "testing/addresses.h"
+#include "testing/fake_sysfs_tree.h"
+#include "testing/fake_vf_netlink.h"
 
 namespace vfhook::blackbox {
 
@@ -110,8 +111,8 @@ class TestBed {
   void libvirt_sets_net_config(const std::string& pf, int vf, const MacAddress& mac, uint16_t vlan);
   void libvirt_restores_net_config(const std::string& pf, int vf);
 
-  // Writes the config: state_dir, the given body (host_bridge_vlans, pools), then the [test]
-  // section pointing at this bed. Mode 0644.
+  // Writes the config (state_dir, then the given body: host_bridge_vlans, pools; mode 0644)
+  // and, beside it, the file that points the test bed's core at this bed's fake host.
   void write_config(const std::string& body);
 
   // Runs "vfhook --config <config> DOMAIN OP SUBOP EXTRA" with `xml` on stdin.

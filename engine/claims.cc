@@ -1,4 +1,4 @@
-#include "hooks/claims.h"
+#include "engine/claims.h"
 
 #include <algorithm>
 
@@ -10,7 +10,7 @@ Claim claim_for(const std::string& domain, const PlannedPort& port) {
 }
 
 Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<PlannedPort>& ports,
-                                const std::vector<VfSnapshot>& snapshots, HookContext& ctx) {
+                                const std::vector<VfSnapshot>& snapshots, EngineContext& ctx) {
   ClaimResult result;
   auto status = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
     result = {};
@@ -23,17 +23,18 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
                                 [&](const Claim& c) { return c.vf == port.device; });
       if (claim != claims.end()) {
         if (claim->domain != domain)
-          result.refusals.push_back(port.describe() + ": domain '" + claim->domain +
-                                    "' is using this VF. Pick a free VF (vfctl status lists "
-                                    "them) or stop '" +
-                                    claim->domain + "' first.");
+          result.refusals.push_back(
+              {port.describe(), "domain '" + claim->domain +
+                                    "' is using this VF. Pick a free VF of the pool or stop '" +
+                                    claim->domain + "' first."});
         continue;  // already ours: a prepare repeated after a crash
       }
       auto reservation = std::find_if(reservations.begin(), reservations.end(),
                                       [&](const Reservation& r) { return r.vf == port.device; });
       if (reservation != reservations.end() && reservation->domain != domain) {
-        result.refusals.push_back(port.describe() + ": this VF is reserved for domain '" +
-                                  reservation->domain + "'. Pick a free VF.");
+        result.refusals.push_back(
+            {port.describe(),
+             "this VF is reserved for domain '" + reservation->domain + "'. Pick a free VF."});
         continue;
       }
       to_add.push_back(i);
@@ -51,7 +52,7 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
   return result;
 }
 
-Status drop_claims(const std::vector<PciAddress>& vfs, HookContext& ctx) {
+Status drop_claims(const std::vector<PciAddress>& vfs, EngineContext& ctx) {
   if (vfs.empty()) return ok();
   return ctx.store.transaction([&](StoreTransaction& txn) -> Status {
     for (const auto& vf : vfs) {

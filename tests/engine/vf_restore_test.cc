@@ -1,8 +1,9 @@
-#include "hooks/vf_restore.h"
+#include "engine/vf_restore.h"
 
 #include <gtest/gtest.h>
 
-#include "hooks/undo_stack.h"
+#include "engine/undo_stack.h"
+#include "testing/memory_logger.h"
 
 namespace vfhook {
 namespace {

@@ -1,70 +1,48 @@
 // prepare: the first step of a start, before libvirt touches any hostdev.
 #include <set>
 
-#include "hooks/claims.h"
-#include "hooks/handlers.h"
-#include "hooks/undo_stack.h"
-#include "hooks/vf_restore.h"
+#include "engine/claims.h"
+#include "engine/operations.h"
+#include "engine/undo_stack.h"
+#include "engine/vf_restore.h"
 #include "vfio/driver_binding.h"
 #include "vfio/vf_control.h"
 
 namespace vfhook {
 namespace {
 
-HookOutcome refuse(const std::string& domain, const std::vector<std::string>& refusals,
-                   Logger& log) {
-  std::string text = format_refusal(domain, refusals);
-  log.warning(text);
-  return {1, text, {}};
-}
-
-HookOutcome failed(const std::string& domain, const Error& error, bool undone, Logger& log) {
-  std::string text = "vfhook could not prepare domain '" + domain + "': " + error.message + "\n";
-  text += undone ? "Everything vfhook had done for this start was undone.\n"
-                 : "Nothing was changed on the host.\n";
-  log.error(text);
-  return {1, text, {}};
-}
-
-// A failure after the host was changed: unwinds `undo` first, so the message can say whether
+// A failure after the host was changed: unwinds `undo` first, so the outcome can say whether
 // the host really is back as it was.
-HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack& undo,
-                        Logger& log) {
-  std::vector<std::string> left = undo.unwind();
-  if (left.empty()) return failed(domain, error, true, log);
-  std::string text = "vfhook could not prepare domain '" + domain + "': " + error.message + "\n";
-  text += "Undoing what vfhook had done for this start failed too:\n";
-  for (const auto& step : left) text += "  - " + step + "\n";
-  text +=
-      "Their claims and snapshots are kept: the release libvirt runs next retries the "
-      "restore. Check these devices (driver, VF settings) before using them again.\n";
-  log.error(text);
-  return {1, text, {}};
+Outcome rolled_back(Error error, UndoStack& undo) {
+  Outcome outcome = Outcome::failed_with(std::move(error));
+  outcome.host_was_changed = true;
+  outcome.undo_failures = undo.unwind();
+  return outcome;
 }
 
 }  // namespace
 
-HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& domain,
-                           HookContext& ctx) {
-  auto plan = plan_ports(domain, ctx, HookStage::prepare);
-  if (!plan) return failed(domain_name, plan.error(), false, ctx.log);
-  if (!plan->refusals.empty()) return refuse(domain_name, plan->refusals, ctx.log);
+Outcome prepare_domain(const std::string& domain_name, const DomainXml& domain,
+                       EngineContext& ctx) {
+  auto plan = plan_ports(domain, ctx, Stage::prepare);
+  if (!plan) return Outcome::failed_with(plan.error());
+  if (!plan->refusals.empty()) return Outcome::refused_by(plan->refusals);
   if (plan->ports.empty()) return {};
 
   auto host_refusals = check_host_ready(*plan, ctx);
-  if (!host_refusals) return failed(domain_name, host_refusals.error(), false, ctx.log);
-  if (!host_refusals->empty()) return refuse(domain_name, *host_refusals, ctx.log);
+  if (!host_refusals) return Outcome::failed_with(host_refusals.error());
+  if (!host_refusals->empty()) return Outcome::refused_by(*host_refusals);
 
   std::vector<VfSnapshot> snapshots;
   for (const PlannedPort& port : plan->ports) {
     auto snapshot = take_snapshot(port, FirstSeen::before_libvirt, ctx);
-    if (!snapshot) return failed(domain_name, snapshot.error(), false, ctx.log);
+    if (!snapshot) return Outcome::failed_with(snapshot.error());
     snapshots.push_back(std::move(*snapshot));
   }
 
   auto claimed = claim_ports(domain_name, plan->ports, snapshots, ctx);
-  if (!claimed) return failed(domain_name, claimed.error(), false, ctx.log);
-  if (!claimed->refusals.empty()) return refuse(domain_name, claimed->refusals, ctx.log);
+  if (!claimed) return Outcome::failed_with(claimed.error());
+  if (!claimed->refusals.empty()) return Outcome::refused_by(claimed->refusals);
 
   // A VF whose rollback fails keeps its claim and snapshot: libvirt runs release after a failed
   // prepare, and release retries from the snapshot; dropping them would lose the original state.
@@ -92,15 +70,14 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
                                         binder.restore_driver(port.device, port.driver));
               });
     if (auto bound = binder.bind_to_vfio(port.device); !bound)
-      return rolled_back(domain_name, bound.error().with_context(port.describe()), undo, ctx.log);
+      return rolled_back(bound.error().with_context(port.describe()), undo);
     if (!vfio_group_node_present(ctx.devfs, port.iommu_group))
-      return rolled_back(domain_name,
-                         Error{ErrorKind::not_found,
+      return rolled_back(Error{ErrorKind::not_found,
                                port.describe() + ": bound to vfio-pci, but /dev/vfio/" +
                                    std::to_string(port.iommu_group) +
                                    " did not appear; is the IOMMU enabled (intel_iommu=on)?",
                                0},
-                         undo, ctx.log);
+                         undo);
     ctx.log.info("domain " + domain_name + ": " + port.describe() + ": bound to vfio-pci");
   }
 
@@ -115,7 +92,7 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     });
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
         !applied)
-      return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
+      return rolled_back(applied.error().with_context(port.describe()), undo);
     ctx.log.info("domain " + domain_name + ": " + port.describe() + ": MAC/VLAN set");
   }
 

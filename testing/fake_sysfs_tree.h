@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "model/pci_address.h"
+#include "testing/simulated_kernel_sysfs.h"
 #include "util/result.h"
-#include "vfio/simulated_kernel_sysfs.h"
 
 namespace vfhook::testing {
 

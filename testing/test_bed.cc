@@ -1,4 +1,4 @@
-#include "tests/blackbox/test_bed.h"
+#include "testing/test_bed.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -83,13 +83,17 @@ std::unique_ptr<HookProcess> HookProcess::spawn(const std::vector<std::string>& 
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  char* empty_environment[] = {nullptr};
+  // libvirt passes almost no environment, and the hook must not depend on any. The one
+  // variable here is the loader's: it makes the real front end load the test bed's core
+  // (same code, fake backends) in place of the installed one, as its RUNPATH would not.
+  std::string loader_path = "LD_LIBRARY_PATH=" + std::string(VFHOOK_TESTBED_CORE_DIR);
+  char* environment[] = {loader_path.data(), nullptr};
 
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
     if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(126);
-    ::execve(args[0], args.data(), empty_environment);
+    ::execve(args[0], args.data(), environment);
     ::_exit(127);
   }
   ::close(in[0]);
@@ -252,14 +256,14 @@ void TestBed::write_config(const std::string& body) {
   const fs::path path = config_path();
   {
     std::ofstream out(path, std::ios::trunc);
-    out << "state_dir = \"" << state_dir().string() << "\"\n"
-        << body << "\n[test]\n"
-        << "sysfs_root = \"" << tree_->sys_root().string() << "\"\n"
-        << "dev_root = \"" << tree_->dev_root().string() << "\"\n"
-        << "simulate_kernel = true\n"
-        << "netlink_fake = \"" << netlink_path().string() << "\"\n";
+    out << "state_dir = \"" << state_dir().string() << "\"\n" << body << "\n";
   }
   if (::chmod(path.c_str(), 0644) != 0) throw_errno("chmod " + path.string());
+  // Where the test bed's core finds this bed's fake host (testing/testbed_core.cc).
+  std::ofstream backends(path.string() + ".backends", std::ios::trunc);
+  backends << "sysfs_root=" << tree_->sys_root().string() << "\n"
+           << "dev_root=" << tree_->dev_root().string() << "\n"
+           << "netlink_state=" << netlink_path().string() << "\n";
 }
 
 std::vector<std::string> TestBed::hook_argv(const std::string& domain, const std::string& op,

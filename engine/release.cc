@@ -3,13 +3,13 @@
 // hostdev network is no longer visible in the XML by now.
 #include <algorithm>
 
-#include "hooks/claims.h"
-#include "hooks/handlers.h"
-#include "hooks/vf_restore.h"
+#include "engine/claims.h"
+#include "engine/operations.h"
+#include "engine/vf_restore.h"
 
 namespace vfhook {
 
-Status release_claims(const std::vector<Claim>& claims, HookContext& ctx,
+Status release_claims(const std::vector<Claim>& claims, EngineContext& ctx,
                       std::vector<std::string>& problems) {
   std::vector<PciAddress> restored;
   for (const Claim& claim : claims) {
@@ -41,7 +41,7 @@ Status release_claims(const std::vector<Claim>& claims, HookContext& ctx,
   return drop_claims(restored, ctx);
 }
 
-HookOutcome handle_release(const std::string& domain_name, HookContext& ctx) {
+Outcome release_domain(const std::string& domain_name, EngineContext& ctx) {
   std::vector<Claim> mine;
   auto read = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
     VF_ASSIGN(claims, txn.claims());
@@ -49,18 +49,11 @@ HookOutcome handle_release(const std::string& domain_name, HookContext& ctx) {
       if (claim.domain == domain_name) mine.push_back(std::move(claim));
     return ok();
   });
-  std::vector<std::string> problems;
-  if (!read) problems.push_back(read.error().message);
-  if (auto status = release_claims(mine, ctx, problems); !status)
-    problems.push_back(status.error().message);
-  if (problems.empty()) return {};
-
-  std::string text = "vfhook could not fully restore the VFs of domain '" + domain_name + "':\n";
-  for (const auto& p : problems) text += "  - " + p + "\n";
-  text += "Their claims are kept so that nothing is lost; the next stop of this domain retries.\n";
-  ctx.log.error(text);
-  // libvirt ignores a release hook's exit status; report, but do not pretend it matters.
-  return {0, text, {}};
+  Outcome outcome;
+  if (!read) outcome.problems.push_back(read.error().message);
+  if (auto status = release_claims(mine, ctx, outcome.problems); !status)
+    outcome.problems.push_back(status.error().message);
+  return outcome;
 }
 
 }  // namespace vfhook

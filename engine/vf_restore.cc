@@ -1,4 +1,4 @@
-#include "hooks/vf_restore.h"
+#include "engine/vf_restore.h"
 
 #include "vfio/driver_binding.h"
 #include "vfio/vf_control.h"
@@ -29,7 +29,7 @@ VfSettings differing(const VfSettings& wanted, const VfState& state) {
   return diff;
 }
 
-Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, HookContext& ctx) {
+Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, EngineContext& ctx) {
   VfSnapshot snapshot;
   snapshot.vf = port.device;
   snapshot.driver = port.driver;
@@ -70,7 +70,7 @@ MacAddress idle_mac_for(const PciAddress& vf) {
 
 Status restore_from_snapshot(const Claim& claim, const VfSnapshot& snapshot,
                              RestoreDriver restore_driver, MacRestore mac_restore,
-                             HookContext& ctx) {
+                             EngineContext& ctx) {
   Status first_failure;
   std::string who = claim.vf_index >= 0
                         ? "PF " + claim.pf + " VF " + std::to_string(claim.vf_index) + " (" +

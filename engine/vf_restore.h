@@ -2,8 +2,8 @@
 // changes it, and put back on release or rollback.
 #pragma once
 
-#include "hooks/hook_context.h"
-#include "hooks/port_plan.h"
+#include "engine/context.h"
+#include "engine/port_plan.h"
 #include "policy/store.h"
 
 namespace vfhook {
@@ -16,7 +16,7 @@ enum class FirstSeen { before_libvirt, after_libvirt };
 // will change at prepare or start, and its driver if vfhook will rebind it. Seen before
 // libvirt, an interface's admin MAC is recorded too; seen after, MAC and VLAN are not (libvirt
 // restores those from its own earlier record).
-Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, HookContext& ctx);
+Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, EngineContext& ctx);
 
 // The values of `state` for the fields set in `wanted`: what to put back after applying
 // `wanted` on a VF that was in `state`.
@@ -40,6 +40,6 @@ enum class MacRestore { exact, never_zero };
 // first failure.
 Status restore_from_snapshot(const Claim& claim, const VfSnapshot& snapshot,
                              RestoreDriver restore_driver, MacRestore mac_restore,
-                             HookContext& ctx);
+                             EngineContext& ctx);
 
 }  // namespace vfhook

@@ -5,21 +5,21 @@
 // record, the pool, the PCI function and its PF, and works out the settings vfhook applies at
 // prepare (plain <hostdev> VFs: MAC and VLAN, which libvirt does not set there) and at start
 // (what libvirt cannot: VLAN QoS and 802.1ad, spoofchk, trust, link state, rates). Every policy
-// violation becomes a refusal line written for the person reading `virsh start`'s error; the
-// caller refuses the whole domain if there is any.
+// violation becomes a Refusal; the caller refuses the whole domain if there is any.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "hooks/hook_context.h"
+#include "engine/context.h"
+#include "engine/outcome.h"
 #include "model/vf_settings.h"
 #include "xml/domain_xml.h"
 
 namespace vfhook {
 
-enum class HookStage { prepare, start, reconnect };
+enum class Stage { prepare, start, reconnect };
 
 struct PlannedPort {
   VfPort port;
@@ -40,18 +40,15 @@ struct PlannedPort {
 };
 
 struct PortPlan {
-  std::vector<PlannedPort> ports;     // the ports vfhook manages, resolved
-  std::vector<std::string> refusals;  // policy violations, one line each
+  std::vector<PlannedPort> ports;  // the ports vfhook manages, resolved
+  std::vector<Refusal> refusals;   // policy violations
 };
 
 // Fails only when the host cannot be read (sysfs error); policy violations are refusals.
-Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage stage);
+Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage stage);
 
 // The host-side preconditions of prepare, as refusals: PF up, IOMMU group viable, vfio-pci
 // loaded for managed='no' ports, no VF in use by the host itself.
-Result<std::vector<std::string>> check_host_ready(const PortPlan& plan, HookContext& ctx);
-
-// The message a refused start prints: every refusal, then that nothing changed.
-std::string format_refusal(const std::string& domain, const std::vector<std::string>& refusals);
+Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContext& ctx);
 
 }  // namespace vfhook

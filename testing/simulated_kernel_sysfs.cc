@@ -1,4 +1,4 @@
-#include "vfio/simulated_kernel_sysfs.h"
+#include "testing/simulated_kernel_sysfs.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "tests/support/fake_sysfs_tree.h"
+#include "testing/fake_sysfs_tree.h"
 
 #include <stdlib.h>
 

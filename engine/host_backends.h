@@ -1,0 +1,27 @@
+// The real backends of an EngineContext on this host: sysfs at /sys, /dev, rtnetlink through
+// libnl-route-3, and the claims store in the config's state directory. Tests build their own
+// from testing/ instead; no fake is reachable from here.
+#pragma once
+
+#include <memory>
+
+#include "engine/context.h"
+
+namespace vfhook {
+
+struct HostBackends {
+  std::unique_ptr<Sysfs> sysfs;
+  std::unique_ptr<Sysfs> devfs;
+  std::unique_ptr<VfNetlink> netlink;
+  std::unique_ptr<Store> store;
+  SystemClock clock;
+};
+
+// Opens the backends; creates the state directory (mode 0700) when it is missing.
+Result<std::unique_ptr<HostBackends>> open_host_backends(const HostConfig& config);
+
+// Opens the claims store in config.state_dir, creating the directory (0700) when missing.
+// Shared by the host backends and the test bed's.
+Result<std::unique_ptr<Store>> open_state_store(const HostConfig& config);
+
+}  // namespace vfhook

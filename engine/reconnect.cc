@@ -1,0 +1,62 @@
+// reconnect: libvirtd restarted and found this domain running. Never fails (a non-zero exit
+// here makes libvirt kill the guest) and never changes a VF the running guest uses: a port
+// that today's policy would refuse (the config changed while the guest ran) keeps its VF, its
+// claim and its settings, and is reported. Only claims of VFs the live XML no longer shows at
+// all (detached while the daemon was down) are released.
+#include <algorithm>
+#include <set>
+
+#include "engine/claims.h"
+#include "engine/operations.h"
+
+namespace vfhook {
+
+Outcome reconnect_domain(const std::string& domain_name, const DomainXml& domain,
+                         EngineContext& ctx) {
+  Outcome outcome;
+  // Every host PCI address the running guest uses, whatever policy says of it today.
+  std::set<PciAddress> in_use;
+  for (const VfPort& port : domain.vf_ports())
+    if (port.host) in_use.insert(*port.host);
+
+  auto plan = plan_ports(domain, ctx, Stage::reconnect);
+  if (!plan) {
+    outcome.problems.push_back("cannot read the host; claims left as they are: " +
+                               plan.error().message);
+    return outcome;
+  }
+  for (const Refusal& refusal : plan->refusals)
+    outcome.problems.push_back("running against today's policy, kept as it is: " +
+                               to_string(refusal));
+
+  std::vector<Claim> stale;
+  auto synced = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    stale.clear();
+    VF_ASSIGN(claims, txn.claims());
+    for (const PlannedPort& port : plan->ports) {
+      auto held = std::find_if(claims.begin(), claims.end(),
+                               [&](const Claim& c) { return c.vf == port.device; });
+      if (held == claims.end()) {
+        // No snapshot can be taken now (the guest already changed the VF): release will leave
+        // its settings as they are and only drop the claim.
+        VF_TRY(txn.add_claim(claim_for(domain_name, port)));
+        ctx.log.warning("domain " + domain_name + ": reconnect: re-claimed " + port.describe());
+      } else if (held->domain != domain_name) {
+        outcome.problems.push_back(port.describe() + " is claimed by domain '" + held->domain +
+                                   "' as well");
+      }
+    }
+    for (const Claim& claim : claims)
+      if (claim.domain == domain_name && !in_use.count(claim.vf)) stale.push_back(claim);
+    return ok();
+  });
+  if (!synced) {
+    outcome.problems.push_back(synced.error().message);
+    return outcome;
+  }
+  if (auto released = release_claims(stale, ctx, outcome.problems); !released)
+    outcome.problems.push_back(released.error().message);
+  return outcome;
+}
+
+}  // namespace vfhook

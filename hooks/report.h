@@ -1,0 +1,24 @@
+// The hook's one mapping from an engine Outcome to what libvirt gets: the exit status and the
+// text a person reads in `virsh start`'s error (stderr) and in the journal.
+#pragma once
+
+#include <string>
+
+#include "engine/outcome.h"
+#include "hooks/fast_path.h"
+
+namespace vfhook {
+
+struct HookReport {
+  int exit_code = 0;
+  std::string text;  // "" when there is nothing to say
+};
+
+// Only prepare and start can stop a domain from starting: at every other event a failure is
+// reported and the exit status stays 0 (libvirt ignores it at release, and kills the guest at
+// reconnect).
+int exit_status_for(HookOp op, bool failed);
+
+HookReport report_outcome(HookOp op, const std::string& domain, const Outcome& outcome);
+
+}  // namespace vfhook

@@ -387,10 +387,13 @@ class ConfigReader {
                                 "' is neither an interface name (at most 15 of A-Z a-z 0-9 _ . "
                                 "-) nor a PCI address (0000:03:00.0)");
       }
-      if (!seen.insert(canonical_pf(ref)).second) {
+      // A PCI address is kept in its canonical lower-case form, the one sysfs uses and the
+      // engine compares with; an interface name is kept as written (names are case-sensitive).
+      const std::string canonical = canonical_pf(ref);
+      if (!seen.insert(canonical).second) {
         return error(entry, what + ": '" + ref + "' is listed twice");
       }
-      pool.pfs.push_back(PoolPf{ref});
+      pool.pfs.push_back(PoolPf{canonical});
     }
     return ok();
   }

@@ -53,7 +53,7 @@ struct VlanRange {
 enum class PoolMode { vf, pf };
 
 struct PoolPf {
-  std::string ref;  // interface name or PCI address, as written
+  std::string ref;  // interface name as written, or PCI address in canonical lower case
   bool operator==(const PoolPf&) const = default;
 };
 

@@ -80,6 +80,28 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(config->test.netlink_fake, "/tmp/x/netlink.json");
 }
 
+TEST(Config, PciAddressPfsAreStoredCanonically) {
+  auto config = parse_config(
+      "[[pool]]\nname = \"a\"\npfs = [\"0000:0A:1f.0\", \"enp1s0\", \"ABCD:EF:00.1\"]\n",
+      "vfhook.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  // Lower case, as sysfs names devices: the engine compares refs with PciAddress::to_string().
+  std::vector<std::string> refs;
+  for (const PoolPf& pf : config->pools[0].pfs) refs.push_back(pf.ref);
+  EXPECT_EQ(refs, (std::vector<std::string>{"0000:0a:1f.0", "enp1s0", "abcd:ef:00.1"}));
+}
+
+TEST(Config, OnePfSpelledTwoWaysInTwoPoolsIsInTwoPools) {
+  auto config = parse_config(
+      "[[pool]]\nname = \"a\"\npfs = [\"0000:0A:00.0\"]\n\n"
+      "[[pool]]\nname = \"b\"\npfs = [\"0000:0a:00.0\"]\n",
+      "vfhook.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            "vfhook.toml:5: pool 'b': pfs: PF '0000:0a:00.0' is already in pool 'a' (a PF "
+            "belongs to one pool)");
+}
+
 TEST(Config, DefaultsForAnEmptyFile) {
   auto config = parse_config("", "vfhook.toml");
   ASSERT_TRUE(config) << config.error().message;

@@ -327,6 +327,9 @@ class ConfigReader {
       } else if (k == "allow_trust") {
         VF_ASSIGN(flag, bool_value(value, what));
         pool.allow_trust = flag;
+      } else if (k == "allow_spoofchk_off") {
+        VF_ASSIGN(flag, bool_value(value, what));
+        pool.allow_spoofchk_off = flag;
       } else if (k == "spoofchk") {
         VF_ASSIGN(flag, bool_value(value, what));
         pool.spoofchk = flag;
@@ -357,8 +360,9 @@ class ConfigReader {
         pool.create_vfs = static_cast<int>(integer->get());
       } else {
         return unknown_key(key, prefix,
-                           "name, mode, pfs, vf_range, vlans, flat, allow_trust, spoofchk, "
-                           "trust, link_state, keep_idle_on_vfio, create_vfs");
+                           "name, mode, pfs, vf_range, vlans, flat, allow_trust, "
+                           "allow_spoofchk_off, spoofchk, trust, link_state, keep_idle_on_vfio, "
+                           "create_vfs");
       }
     }
     if (pool.pfs.empty()) return error(table, prefix + "missing 'pfs' (the PFs of the pool)");
@@ -369,6 +373,14 @@ class ConfigReader {
     if (pool.trust && !pool.allow_trust) {
       return error(*table.get("trust"),
                    prefix + "trust = true as a default needs allow_trust = true");
+    }
+    // Like trust: a default that would make every port of the pool refused is a config error,
+    // reported once with its line, rather than a refusal of every start.
+    if (!pool.spoofchk && !pool.allow_spoofchk_off) {
+      return error(*table.get("spoofchk"),
+                   prefix +
+                       "spoofchk = false as a default needs allow_spoofchk_off = true (a VF "
+                       "without spoof checking may send frames with any source MAC)");
     }
     return pool;
   }

@@ -66,7 +66,7 @@ struct Bed {
     (void)tree->add_pf(pf);
     auto parsed = parse_config(
         "[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nvlans = [\"100-199\"]\n"
-        "allow_trust = true\n",
+        "allow_trust = true\nallow_spoofchk_off = true\n",
         "bench.toml");
     config = *parsed;
     config.state_dir = state_dir.path().string();

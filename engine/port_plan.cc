@@ -51,7 +51,7 @@ std::string vlan_text(const Vlan& vlan) {
   return text;
 }
 
-// The VLAN, trust and MAC rules of a pool; appends a refusal line per violation.
+// The VLAN, trust, spoofchk and MAC rules of a pool; appends a refusal line per violation.
 void check_port_policy(const std::string& who, const VfPort& port, const PortRecord* record,
                        const Pool& pool, const HostConfig& config, std::optional<Vlan>& vlan,
                        std::vector<Refusal>& refusals) {
@@ -99,6 +99,14 @@ void check_port_policy(const std::string& who, const VfPort& port, const PortRec
                   "' does not allow trusted VFs (allow_trust = false): a trusted VF may "
                   "change its MAC and receive all multicast. Remove trust=\"on\" from the "
                   "port record, or use a pool that allows trust."});
+  }
+  bool spoofchk = record && record->spoofchk ? *record->spoofchk : pool.spoofchk;
+  if (!spoofchk && !pool.allow_spoofchk_off) {
+    refusals.push_back(who + ": it asks for spoofchk off, but pool '" + pool.name +
+                       "' does not allow it (allow_spoofchk_off = false): a VF without spoof "
+                       "checking may send frames with any source MAC, posing as another guest "
+                       "or the host. Remove spoofchk=\"off\" from the port record, or ask the "
+                       "host's administrator for a pool with allow_spoofchk_off = true.");
   }
   if (port.mac && (port.mac->is_multicast() || port.mac->is_zero())) {
     refusals.push_back({who, "MAC " + port.mac->to_string() +

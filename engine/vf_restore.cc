@@ -63,9 +63,12 @@ Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, Engine
 }
 
 MacAddress idle_mac_for(const PciAddress& vf) {
-  // 02: locally administered unicast; then "vf" and the PCI address, unique per host.
-  return MacAddress{
-      {0x02, 0x76, static_cast<uint8_t>(vf.domain & 0xff), vf.bus, vf.slot, vf.function}};
+  // 02: locally administered unicast; 0x76 ('v'); then the whole PCI address in 32 bits
+  // (domain 16, bus 8, slot 5 and function 3 as the kernel's devfn): one MAC per address, with
+  // no collision between PCI domains, and the same MAC on every release.
+  const auto devfn = static_cast<uint8_t>(vf.slot << 3 | vf.function);
+  return MacAddress{{0x02, 0x76, static_cast<uint8_t>(vf.domain >> 8),
+                     static_cast<uint8_t>(vf.domain & 0xff), vf.bus, devfn}};
 }
 
 Status restore_from_snapshot(const Claim& claim, const VfSnapshot& snapshot,

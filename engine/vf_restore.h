@@ -27,7 +27,8 @@ VfSettings differing(const VfSettings& wanted, const VfState& state);
 
 // A stable, locally administered unicast MAC for an idle VF: restore never leaves a VF with an
 // all-zero (or multicast) admin MAC, which some drivers refuse and others turn into a random
-// MAC in the next guest.
+// MAC in the next guest. 02:76 followed by the VF's whole PCI address (domain, bus, devfn):
+// different for every PCI address on the host, PCI domains included.
 MacAddress idle_mac_for(const PciAddress& vf);
 
 enum class RestoreDriver { yes, no };

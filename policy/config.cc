@@ -286,6 +286,9 @@ class ConfigReader {
       } else if (k == "allow_trust") {
         VF_ASSIGN(flag, bool_value(value, what));
         pool.allow_trust = flag;
+      } else if (k == "allow_spoofchk_off") {
+        VF_ASSIGN(flag, bool_value(value, what));
+        pool.allow_spoofchk_off = flag;
       } else if (k == "spoofchk") {
         VF_ASSIGN(flag, bool_value(value, what));
         pool.spoofchk = flag;
@@ -304,8 +307,8 @@ class ConfigReader {
         pool.link_state = *state;
       } else {
         return unknown_key(key, prefix,
-                           "name, mode, pfs, vf_range, vlans, flat, allow_trust, spoofchk, "
-                           "trust, link_state, keep_idle_on_vfio");
+                           "name, mode, pfs, vf_range, vlans, flat, allow_trust, "
+                           "allow_spoofchk_off, spoofchk, trust, link_state, keep_idle_on_vfio");
       }
     }
     if (pool.pfs.empty()) return error(table, prefix + "missing 'pfs' (the PFs of the pool)");
@@ -316,6 +319,14 @@ class ConfigReader {
     if (pool.trust && !pool.allow_trust) {
       return error(*table.get("trust"),
                    prefix + "trust = true as a default needs allow_trust = true");
+    }
+    // Like trust: a default that would make every port of the pool refused is a config error,
+    // reported once with its line, rather than a refusal of every start.
+    if (!pool.spoofchk && !pool.allow_spoofchk_off) {
+      return error(*table.get("spoofchk"),
+                   prefix +
+                       "spoofchk = false as a default needs allow_spoofchk_off = true (a VF "
+                       "without spoof checking may send frames with any source MAC)");
     }
     return pool;
   }
@@ -334,10 +345,13 @@ class ConfigReader {
                                 "' is neither an interface name (at most 15 of A-Z a-z 0-9 _ . "
                                 "-) nor a PCI address (0000:03:00.0)");
       }
-      if (!seen.insert(canonical_pf(ref)).second) {
+      // A PCI address is kept in its canonical lower-case form, the one sysfs uses and the
+      // engine compares with; an interface name is kept as written (names are case-sensitive).
+      const std::string canonical = canonical_pf(ref);
+      if (!seen.insert(canonical).second) {
         return error(entry, what + ": '" + ref + "' is listed twice");
       }
-      pool.pfs.push_back(PoolPf{ref});
+      pool.pfs.push_back(PoolPf{canonical});
     }
     return ok();
   }

@@ -9,6 +9,7 @@
 //   vf_range = "0-5"                        # optional: only these VF indexes of each PF
 //   vlans = ["100-199", "300"]              # allowed VLANs; or flat = true (untagged only)
 //   allow_trust = false                     # may a port ask for trust on
+//   allow_spoofchk_off = false              # may a port ask for spoofchk off
 //   spoofchk = true                         # defaults for ports that do not say
 //   trust = false
 //   link_state = "auto"
@@ -17,7 +18,9 @@
 //
 // Validation is strict because a typo in policy must not silently widen it: unknown keys,
 // wrong types, malformed VLAN ranges, a pool VLAN range overlapping host_bridge_vlans,
-// a PF in two pools, keys that make no sense for the pool's mode are all refused. Every error
+// a PF in two pools, keys that make no sense for the pool's mode, a default (trust = true,
+// spoofchk = false) the pool itself does not allow (allow_trust, allow_spoofchk_off) are all
+// refused. Every error
 // names the file and line: "vfhook.toml:12: pool 'provider': vlans: '4095' is not a VLAN ID
 // (1-4094)". VLAN lists accept strings ("100", "100-199") and plain integers (100).
 //
@@ -48,7 +51,7 @@ struct VlanRange {
 enum class PoolMode { vf, pf };
 
 struct PoolPf {
-  std::string ref;  // interface name or PCI address, as written
+  std::string ref;  // interface name as written, or PCI address in canonical lower case
   bool operator==(const PoolPf&) const = default;
 };
 
@@ -60,6 +63,7 @@ struct Pool {
   bool flat = false;
   std::vector<VlanRange> vlans;
   bool allow_trust = false;
+  bool allow_spoofchk_off = false;
   bool spoofchk = true;
   bool trust = false;
   LinkState link_state = LinkState::automatic;

@@ -148,6 +148,14 @@ const Refusal kRefusals[] = {
        return one_port_domain("vm2", vfs[0], 110, R"(pool="provider" vlan="110" trust="on")");
      },
      "does not allow trusted VFs"},
+    {"SpoofchkOffNotAllowed",
+     [](HookTest&, TestBed& bed, const std::vector<PciAddress>& vfs) {
+       bed.write_config(
+           "[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nvlans = [\"100-199\"]\n");
+       return one_port_domain("vm2", vfs[0], 110, R"(pool="provider" vlan="110" spoofchk="off")");
+     },
+     "it asks for spoofchk off, but pool 'provider' does not allow it (allow_spoofchk_off = "
+     "false): a VF without spoof checking may send frames with any source MAC"},
     {"VfHeldByAnotherDomain",
      [](HookTest& test, TestBed& bed, const std::vector<PciAddress>& vfs) {
        HookResult first = bed.hook("vm1", "prepare", two_port_domain(vfs));

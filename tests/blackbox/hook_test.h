@@ -19,6 +19,7 @@ name = "provider"
 pfs = ["enp1s0"]
 vlans = ["100-199"]
 allow_trust = true
+allow_spoofchk_off = true
 )";
 
 inline testing::PfSpec standard_pf(const std::string& address, const std::string& name,

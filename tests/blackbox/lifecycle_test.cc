@@ -78,14 +78,14 @@ TEST_F(HookTest, PlainHostdevVfGetsMacAndVlanAndNeverGetsAZeroMacBack) {
   HookResult released = bed.hook("vm2", "release", xml, "end", "-");
   EXPECT_EQ(released.exit_code, 0) << explain(released);
   VfState restored = bed.vf_state("enp1s0", 2);
-  // 02:76 + the VF's PCI address: locally administered, unicast, stable.
-  EXPECT_EQ(restored.mac, mac("02:76:00:01:10:04"));
+  // 02:76 + the VF's PCI address (0000, bus 01, devfn 0x84): locally administered, unicast.
+  EXPECT_EQ(restored.mac, mac("02:76:00:00:01:84"));
   EXPECT_EQ(restored.vlan, Vlan{});
   EXPECT_EQ(bed.driver(vfs[2]), "igbvf");
   EXPECT_THAT(bed.claims(), IsEmpty());
 
   auto expected = before;
-  expected["netlink/enp1s0/vf2"].replace(4, 17, "02:76:00:01:10:04");
+  expected["netlink/enp1s0/vf2"].replace(4, 17, "02:76:00:00:01:84");
   EXPECT_EQ(fingerprint_diff(expected, bed.fingerprint()), "");
 }
 

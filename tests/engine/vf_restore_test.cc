@@ -64,6 +64,30 @@ TEST(VfRestore, IdleMacIsUnicastLocallyAdministeredAndPerVf) {
   EXPECT_NE(a, b);
 }
 
+TEST(VfRestore, IdleMacTellsPciDomainsApart) {
+  const PciAddress a = *PciAddress::parse("0000:01:10.2");
+  EXPECT_NE(idle_mac_for(a), idle_mac_for(*PciAddress::parse("0001:01:10.2")));
+  // Domains that differ only in their high byte (hosts with many PCI segments).
+  EXPECT_NE(idle_mac_for(a), idle_mac_for(*PciAddress::parse("0100:01:10.2")));
+  EXPECT_NE(idle_mac_for(*PciAddress::parse("0001:01:10.2")),
+            idle_mac_for(*PciAddress::parse("0101:01:10.2")));
+}
+
+TEST(VfRestore, IdleMacIsStableAndStaysLocallyAdministeredUnicast) {
+  const PciAddress vf = *PciAddress::parse("abcd:ef:1f.7");
+  const MacAddress first = idle_mac_for(vf);
+  EXPECT_EQ(idle_mac_for(vf), first);
+  // The same VF gets the same MAC in every vfhook version that uses this scheme: a release
+  // after an upgrade must not make up another one.
+  EXPECT_EQ(first.to_string(), "02:76:ab:cd:ef:ff");
+  for (const char* text : {"0000:00:00.0", "ffff:ff:1f.7", "8000:80:10.4"}) {
+    const MacAddress mac = idle_mac_for(*PciAddress::parse(text));
+    EXPECT_FALSE(mac.is_multicast()) << text;
+    EXPECT_FALSE(mac.is_zero()) << text;
+    EXPECT_EQ(mac.bytes[0] & 0x03, 0x02) << text;
+  }
+}
+
 TEST(UndoStack, UnwindsInReverseOrderAndKeepsGoingAfterAFailure) {
   MemoryLogger log;
   std::vector<int> order;

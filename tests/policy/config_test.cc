@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "policy/config.h"
@@ -16,6 +18,7 @@ pfs = ["enp1s0", "0000:02:00.0"]
 vf_range = "0-5"
 vlans = ["100-199", "300", 400]
 allow_trust = true
+allow_spoofchk_off = true
 spoofchk = false
 trust = true
 link_state = "enable"
@@ -50,6 +53,7 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(p.vlans, (std::vector<VlanRange>{{100, 199}, {300, 300}, {400, 400}}));
   EXPECT_FALSE(p.flat);
   EXPECT_TRUE(p.allow_trust);
+  EXPECT_TRUE(p.allow_spoofchk_off);
   EXPECT_FALSE(p.spoofchk);
   EXPECT_TRUE(p.trust);
   EXPECT_EQ(p.link_state, LinkState::enable);
@@ -61,10 +65,33 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_TRUE(s.spoofchk);  // defaults
   EXPECT_FALSE(s.trust);
   EXPECT_FALSE(s.allow_trust);
+  EXPECT_FALSE(s.allow_spoofchk_off);
   EXPECT_FALSE(s.keep_idle_on_vfio);
   EXPECT_FALSE(s.vf_range);
   EXPECT_EQ(s.link_state, LinkState::disable);
   EXPECT_EQ(config->pools[2].mode, PoolMode::pf);
+}
+
+TEST(Config, PciAddressPfsAreStoredCanonically) {
+  auto config = parse_config(
+      "[[pool]]\nname = \"a\"\npfs = [\"0000:0A:1f.0\", \"enp1s0\", \"ABCD:EF:00.1\"]\n",
+      "vfhook.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  // Lower case, as sysfs names devices: the engine compares refs with PciAddress::to_string().
+  std::vector<std::string> refs;
+  for (const PoolPf& pf : config->pools[0].pfs) refs.push_back(pf.ref);
+  EXPECT_EQ(refs, (std::vector<std::string>{"0000:0a:1f.0", "enp1s0", "abcd:ef:00.1"}));
+}
+
+TEST(Config, OnePfSpelledTwoWaysInTwoPoolsIsInTwoPools) {
+  auto config = parse_config(
+      "[[pool]]\nname = \"a\"\npfs = [\"0000:0A:00.0\"]\n\n"
+      "[[pool]]\nname = \"b\"\npfs = [\"0000:0a:00.0\"]\n",
+      "vfhook.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            "vfhook.toml:5: pool 'b': pfs: PF '0000:0a:00.0' is already in pool 'a' (a PF "
+            "belongs to one pool)");
 }
 
 TEST(Config, DefaultsForAnEmptyFile) {
@@ -144,8 +171,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "host_bridge_vlans, [[pool]])"},
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nspofchk = true\n",
                   "vfhook.toml:4: pool 'p': unknown key 'spofchk' (allowed: name, mode, pfs, "
-                  "vf_range, vlans, flat, allow_trust, spoofchk, trust, link_state, "
-                  "keep_idle_on_vfio)"},
+                  "vf_range, vlans, flat, allow_trust, allow_spoofchk_off, spoofchk, trust, "
+                  "link_state, keep_idle_on_vfio)"},
         BadConfig{"[[pool]]\nname = \"a\"\npfs = [\"enp1s0\"]\n\n[[pool]]\nname = \"a\"\npfs "
                   "= [\"enp2s0\"]\n",
                   "vfhook.toml:6: pool 'a': name used by an earlier pool"},
@@ -202,6 +229,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\ntrust = true\n",
                   "vfhook.toml:4: pool 'p': trust = true as a default needs allow_trust = "
                   "true"},
+        // A pool default that turns spoof checking off for every port needs the pool to
+        // allow it, like trust: refused at load, naming the line, not at every start.
+        BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nspoofchk = false\n",
+                  "vfhook.toml:4: pool 'p': spoofchk = false as a default needs "
+                  "allow_spoofchk_off = true (a VF without spoof checking may send frames "
+                  "with any source MAC)"},
+        BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nallow_spoofchk_off = 1\n",
+                  "vfhook.toml:4: pool 'p': allow_spoofchk_off: expected true or false, got an "
+                  "integer"},
         BadConfig{"state_dir = \"var/lib\"\n",
                   "vfhook.toml:1: state_dir: 'var/lib' is not an absolute path without '..'"},
         BadConfig{"state_dir = \"/var/../etc\"\n",
@@ -213,6 +249,18 @@ INSTANTIATE_TEST_SUITE_P(
                   "vfhook.toml:1: unknown key 'test' (allowed: state_dir, host_bridge_vlans, "
                   "[[pool]])"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
+
+TEST(Config, TheShippedExampleIsValid) {
+  std::ifstream file(VFHOOK_SOURCE_DIR "/hooks/vfhook.toml.example");
+  ASSERT_TRUE(file);
+  std::stringstream text;
+  text << file.rdbuf();
+  auto config = parse_config(text.str(), "vfhook.toml.example");
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_EQ(config->pools.size(), 1u);
+  EXPECT_FALSE(config->pools[0].allow_spoofchk_off);
+  EXPECT_TRUE(config->pools[0].spoofchk);
+}
 
 TEST(Config, SyntaxErrorsNameTheLine) {
   auto config = parse_config("state_dir = \"/x\"\n\nhost_bridge_vlans = [1,\n", "vfhook.toml");

@@ -249,6 +249,7 @@ name = \"provider\"
 pfs = [\"$1\"]
 vlans = [\"100-199\"]
 allow_trust = true
+allow_spoofchk_off = true
 keep_idle_on_vfio = ${KEEP_IDLE:-true}${2:+
 $2}"
 }

@@ -13,20 +13,13 @@
 namespace vfhook {
 namespace {
 
-// Only prepare and start can stop a domain from starting; at every other event a failure is
-// reported and the exit status stays 0 (libvirt ignores it at release, and kills the guest at
-// reconnect).
-int status_for(HookOp op) {
-  return op == HookOp::prepare || op == HookOp::start ? 1 : 0;
-}
-
 int run(const std::string& config_path, const std::string& domain, HookOp op,
         std::string_view xml) {
   SyslogLogger log("vfhook");
   auto report = [&](const std::string& text) {
     log.error(text);
     write_all(2, text);
-    return status_for(op);
+    return failure_exit_status(op);
   };
 
   auto config = load_config(config_path);
@@ -88,9 +81,13 @@ extern "C" int vfhook_hook_run(const char* config_path, const char* domain, cons
     return vfhook::run(config_path, domain, hook_op, std::string_view(xml, xml_len));
   } catch (const std::exception& e) {
     // Nothing in vfhook throws on purpose; an allocation failure must still not escape into a
-    // C caller.
-    std::string text = std::string("vfhook: internal error: ") + e.what() + "\n";
-    vfhook::write_all(2, text);
-    return vfhook::status_for(hook_op);
+    // C caller. No std::string here: the handler must not allocate (it may be bad_alloc).
+    vfhook::write_all(2, "vfhook: internal error: ");
+    vfhook::write_all(2, e.what());
+    vfhook::write_all(2, "; vfhook stopped handling this event there.\n");
+    return vfhook::failure_exit_status(hook_op);
+  } catch (...) {
+    vfhook::write_all(2, "vfhook: internal error; vfhook stopped handling this event there.\n");
+    return vfhook::failure_exit_status(hook_op);
   }
 }

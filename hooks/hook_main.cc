@@ -6,10 +6,8 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <memory>
-#include <string>
+#include <cstdlib>
+#include <string_view>
 
 #include "hooks/core_api.h"
 #include "hooks/fast_path.h"
@@ -19,6 +17,9 @@
 
 using vfhook::write_all;
 
+// Nothing here may throw: an exception escaping main() aborts the hook, and a hook killed by a
+// signal at reconnect makes libvirt kill the guest. So no std::string and no operator new on
+// this path: memory comes from malloc and every allocation is checked.
 int main(int argc, char** argv) {
   vfhook::HookCall call;
   if (!vfhook::parse_hook_call(argc, argv, call)) {
@@ -27,18 +28,24 @@ int main(int argc, char** argv) {
               "vfhook is a libvirt QEMU hook: libvirt runs it with the domain XML on stdin.\n");
     return 2;
   }
+  const int failure_status = vfhook::failure_exit_status(call.op);
 
   // One byte over the cap tells an oversized XML from one of exactly the cap. Left
   // uninitialized: pages the XML does not reach are never touched.
   const size_t capacity = vfhook::kMaxDomainXmlBytes + 1;
-  std::unique_ptr<char[]> buffer(new char[capacity]);
+  char* buffer = static_cast<char*>(std::malloc(capacity));
   int discarded = 0;
-  ssize_t kept = vfhook_read_capped(0, buffer.get(), capacity, &discarded);
+  if (buffer == nullptr) {
+    vfhook_read_capped(0, nullptr, 0, &discarded);  // libvirt expects its XML consumed
+    write_all(2, "vfhook: out of memory: cannot hold the domain XML; nothing was changed.\n");
+    return failure_status;
+  }
+  ssize_t kept = vfhook_read_capped(0, buffer, capacity, &discarded);
   if (kept < 0) {
     write_all(2, "vfhook: cannot read the domain XML from standard input\n");
     return 1;
   }
-  std::string_view xml(buffer.get(), static_cast<size_t>(kept));
+  std::string_view xml(buffer, static_cast<size_t>(kept));
   bool truncated = discarded != 0 || xml.size() > vfhook::kMaxDomainXmlBytes;
   if (vfhook::decide_work(call.op, xml) == vfhook::Work::none) return 0;
   if (truncated) {
@@ -56,11 +63,10 @@ int main(int argc, char** argv) {
     write_all(2, why ? why : "symbol vfhook_hook_run missing");
     write_all(2, "\nReinstall vfhook; nothing was changed on the host.\n");
     // A broken install must not kill running guests on reconnect; everywhere else, refuse.
-    return call.op == vfhook::HookOp::reconnect || call.op == vfhook::HookOp::release ? 0 : 1;
+    return failure_status;
   }
-  std::string config(call.config_path.empty() ? std::string_view(VFHOOK_CONFIG_PATH)
-                                              : call.config_path);
-  std::string domain(call.domain), op(argv[argc - 3]), subop(call.subop), extra(call.extra);
-  return run(config.c_str(), domain.c_str(), op.c_str(), subop.c_str(), extra.c_str(), xml.data(),
-             xml.size());
+  // Every string handed over is NUL-terminated: argv's own, or the compiled-in default.
+  const char* config = call.config_path.empty() ? VFHOOK_CONFIG_PATH : call.config_path.data();
+  return run(config, call.domain.data(), argv[argc - 3], call.subop.data(), call.extra.data(),
+             xml.data(), xml.size());
 }

@@ -31,28 +31,47 @@ int main(int argc, char** argv) {
   const int failure_status = vfhook::failure_exit_status(call.op);
 
   // One byte over the cap tells an oversized XML from one of exactly the cap. Left
-  // uninitialized: pages the XML does not reach are never touched.
+  // uninitialized: pages the XML does not reach are never touched. Without a buffer, stdin is
+  // still read to its end (libvirt writes the whole XML and expects it consumed).
   const size_t capacity = vfhook::kMaxDomainXmlBytes + 1;
   char* buffer = static_cast<char*>(std::malloc(capacity));
   int discarded = 0;
-  if (buffer == nullptr) {
-    vfhook_read_capped(0, nullptr, 0, &discarded);  // libvirt expects its XML consumed
-    write_all(2, "vfhook: out of memory: cannot hold the domain XML; nothing was changed.\n");
-    return failure_status;
-  }
-  ssize_t kept = vfhook_read_capped(0, buffer, capacity, &discarded);
-  if (kept < 0) {
-    write_all(2, "vfhook: cannot read the domain XML from standard input\n");
-    return 1;
-  }
-  std::string_view xml(buffer, static_cast<size_t>(kept));
-  bool truncated = discarded != 0 || xml.size() > vfhook::kMaxDomainXmlBytes;
-  if (vfhook::decide_work(call.op, xml) == vfhook::Work::none) return 0;
-  if (truncated) {
-    write_all(2,
-              "vfhook refused the domain: its XML is larger than 4 MiB, more than any real "
-              "domain definition; nothing was changed on the host.\n");
-    return 1;
+  ssize_t kept = buffer != nullptr ? vfhook_read_capped(0, buffer, capacity, &discarded)
+                                   : vfhook_read_capped(0, nullptr, 0, &discarded);
+  std::string_view xml;
+  const char* problem = nullptr;  // why the XML cannot be used
+  if (buffer == nullptr)
+    problem = "vfhook: out of memory: cannot hold the domain XML";
+  else if (kept < 0)
+    problem = "vfhook: cannot read the domain XML from standard input";
+  else if (discarded != 0 || static_cast<size_t>(kept) > vfhook::kMaxDomainXmlBytes)
+    problem = "vfhook: the domain XML is larger than 4 MiB, more than any real domain definition";
+  else
+    xml = std::string_view(buffer, static_cast<size_t>(kept));
+
+  if (problem != nullptr) {
+    // Without its XML a domain cannot be checked: prepare and start refuse it (even one that
+    // may have no VF: a VF port could hide in what was not read). reconnect must not fail: it
+    // leaves the claims as they are. release does not need the XML: the claims say what to do.
+    switch (call.op) {
+      case vfhook::HookOp::prepare:
+      case vfhook::HookOp::start:
+        write_all(2, problem);
+        write_all(2, ".\nvfhook refused the domain; nothing was changed on the host.\n");
+        return failure_status;
+      case vfhook::HookOp::reconnect:
+        write_all(2, problem);
+        write_all(2, ".\nvfhook left the domain's VF claims as they are.\n");
+        return 0;
+      case vfhook::HookOp::release:
+        write_all(2, problem);
+        write_all(2, ".\nvfhook releases the domain's VFs from its claims alone.\n");
+        break;
+      default:
+        return 0;  // nothing for vfhook at these events
+    }
+  } else if (vfhook::decide_work(call.op, xml) == vfhook::Work::none) {
+    return 0;
   }
 
   void* core = dlopen(VFHOOK_CORE_LIBRARY, RTLD_NOW | RTLD_LOCAL);

@@ -67,7 +67,9 @@ struct HostileXml {
 };
 
 // ctest lists a case by its name, not by the bytes of the struct.
-void PrintTo(const HostileXml& input, std::ostream* os) { *os << input.name; }
+void PrintTo(const HostileXml& input, std::ostream* os) {
+  *os << input.name;
+}
 
 class HostileXmlTest : public HookTest, public ::testing::WithParamInterface<HostileXml> {};
 
@@ -159,6 +161,17 @@ TEST_F(HookTest, OversizedStdinIsRefusedAfterBeingRead) {
   ASSERT_GT(xml.size(), 4u << 20);
   const auto before = bed.fingerprint();
   // hook() feeds stdin from a writer thread through a pipe, as libvirt does.
+  HookResult result = bed.hook("big", "prepare", xml);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("larger than 4 MiB"));
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
+TEST_F(HookTest, OversizedStdinIsRefusedEvenIfItsStartShowsNoVf) {
+  // The VF port comes after 5 MiB of comment, beyond what the hook reads: unseen, not absent.
+  std::string xml =
+      domain_xml("big", "<!--" + std::string(5 << 20, 'x') + "-->\n" + hostdev_xml(vfs[0], false));
+  const auto before = bed.fingerprint();
   HookResult result = bed.hook("big", "prepare", xml);
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_THAT(result.err, HasSubstr("larger than 4 MiB"));

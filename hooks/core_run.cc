@@ -85,9 +85,13 @@ int run_hook_event(const char* config_path, const char* domain, const char* op,
     return run(config_path, domain, hook_op, xml, open_backends);
   } catch (const std::exception& e) {
     // Nothing in vfhook throws on purpose; an allocation failure must still not escape into a
-    // C caller.
-    std::string text = std::string("vfhook: internal error: ") + e.what() + "\n";
-    write_all(2, text);
+    // C caller. No std::string here: the handler must not allocate (it may be bad_alloc).
+    write_all(2, "vfhook: internal error: ");
+    write_all(2, e.what());
+    write_all(2, "; vfhook stopped handling this event there.\n");
+    return exit_status_for(hook_op, true);
+  } catch (...) {
+    write_all(2, "vfhook: internal error; vfhook stopped handling this event there.\n");
     return exit_status_for(hook_op, true);
   }
 }

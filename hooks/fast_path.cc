@@ -58,6 +58,10 @@ bool parse_hook_call(int argc, const char* const* argv, HookCall& call) {
   return !call.domain.empty();
 }
 
+int failure_exit_status(HookOp op) {
+  return op == HookOp::prepare || op == HookOp::start ? 1 : 0;
+}
+
 namespace {
 
 bool contains(std::string_view haystack, std::string_view needle) {

@@ -15,7 +15,7 @@ std::string_view to_string(HookOp op);
 
 // libvirt calls "<hook> DOMAIN OP SUBOP EXTRA"; tests and operators may put
 // "--config PATH" first (libvirt passes no environment, so that is how a test points the hook
-// at its own config).
+// at its own config). Every view points into argv, so each is NUL-terminated.
 struct HookCall {
   std::string_view config_path;  // empty: the compiled-in default
   std::string_view domain;
@@ -26,6 +26,12 @@ struct HookCall {
 
 // Returns false (and leaves `call` unspecified) when argv is not a hook call.
 bool parse_hook_call(int argc, const char* const* argv, HookCall& call);
+
+// The exit status of a hook that could not do its work. Only prepare and start may stop a
+// domain (1); everywhere else a failure is reported and the status stays 0: libvirt kills a
+// running guest when reconnect or started fails, aborts a migration or restore, and ignores
+// release's status.
+int failure_exit_status(HookOp op);
 
 enum class Work {
   none,  // nothing for vfhook in this event: exit 0 at once

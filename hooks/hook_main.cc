@@ -6,10 +6,8 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <memory>
-#include <string>
+#include <cstdlib>
+#include <string_view>
 
 #include "hooks/core_api.h"
 #include "hooks/fast_path.h"
@@ -19,6 +17,9 @@
 
 using vfhook::write_all;
 
+// Nothing here may throw: an exception escaping main() aborts the hook, and a hook killed by a
+// signal at reconnect makes libvirt kill the guest. So no std::string and no operator new on
+// this path: memory comes from malloc and every allocation is checked.
 int main(int argc, char** argv) {
   vfhook::HookCall call;
   if (!vfhook::parse_hook_call(argc, argv, call)) {
@@ -27,25 +28,50 @@ int main(int argc, char** argv) {
               "vfhook is a libvirt QEMU hook: libvirt runs it with the domain XML on stdin.\n");
     return 2;
   }
+  const int failure_status = vfhook::failure_exit_status(call.op);
 
   // One byte over the cap tells an oversized XML from one of exactly the cap. Left
-  // uninitialized: pages the XML does not reach are never touched.
+  // uninitialized: pages the XML does not reach are never touched. Without a buffer, stdin is
+  // still read to its end (libvirt writes the whole XML and expects it consumed).
   const size_t capacity = vfhook::kMaxDomainXmlBytes + 1;
-  std::unique_ptr<char[]> buffer(new char[capacity]);
+  char* buffer = static_cast<char*>(std::malloc(capacity));
   int discarded = 0;
-  ssize_t kept = vfhook_read_capped(0, buffer.get(), capacity, &discarded);
-  if (kept < 0) {
-    write_all(2, "vfhook: cannot read the domain XML from standard input\n");
-    return 1;
-  }
-  std::string_view xml(buffer.get(), static_cast<size_t>(kept));
-  bool truncated = discarded != 0 || xml.size() > vfhook::kMaxDomainXmlBytes;
-  if (vfhook::decide_work(call.op, xml) == vfhook::Work::none) return 0;
-  if (truncated) {
-    write_all(2,
-              "vfhook refused the domain: its XML is larger than 4 MiB, more than any real "
-              "domain definition; nothing was changed on the host.\n");
-    return 1;
+  ssize_t kept = buffer != nullptr ? vfhook_read_capped(0, buffer, capacity, &discarded)
+                                   : vfhook_read_capped(0, nullptr, 0, &discarded);
+  std::string_view xml;
+  const char* problem = nullptr;  // why the XML cannot be used
+  if (buffer == nullptr)
+    problem = "vfhook: out of memory: cannot hold the domain XML";
+  else if (kept < 0)
+    problem = "vfhook: cannot read the domain XML from standard input";
+  else if (discarded != 0 || static_cast<size_t>(kept) > vfhook::kMaxDomainXmlBytes)
+    problem = "vfhook: the domain XML is larger than 4 MiB, more than any real domain definition";
+  else
+    xml = std::string_view(buffer, static_cast<size_t>(kept));
+
+  if (problem != nullptr) {
+    // Without its XML a domain cannot be checked: prepare and start refuse it (even one that
+    // may have no VF: a VF port could hide in what was not read). reconnect must not fail: it
+    // leaves the claims as they are. release does not need the XML: the claims say what to do.
+    switch (call.op) {
+      case vfhook::HookOp::prepare:
+      case vfhook::HookOp::start:
+        write_all(2, problem);
+        write_all(2, ".\nvfhook refused the domain; nothing was changed on the host.\n");
+        return failure_status;
+      case vfhook::HookOp::reconnect:
+        write_all(2, problem);
+        write_all(2, ".\nvfhook left the domain's VF claims as they are.\n");
+        return 0;
+      case vfhook::HookOp::release:
+        write_all(2, problem);
+        write_all(2, ".\nvfhook releases the domain's VFs from its claims alone.\n");
+        break;
+      default:
+        return 0;  // nothing for vfhook at these events
+    }
+  } else if (vfhook::decide_work(call.op, xml) == vfhook::Work::none) {
+    return 0;
   }
 
   void* core = dlopen(VFHOOK_CORE_LIBRARY, RTLD_NOW | RTLD_LOCAL);
@@ -56,11 +82,10 @@ int main(int argc, char** argv) {
     write_all(2, why ? why : "symbol vfhook_hook_run missing");
     write_all(2, "\nReinstall vfhook; nothing was changed on the host.\n");
     // A broken install must not kill running guests on reconnect; everywhere else, refuse.
-    return call.op == vfhook::HookOp::reconnect || call.op == vfhook::HookOp::release ? 0 : 1;
+    return failure_status;
   }
-  std::string config(call.config_path.empty() ? std::string_view(VFHOOK_CONFIG_PATH)
-                                              : call.config_path);
-  std::string domain(call.domain), op(argv[argc - 3]), subop(call.subop), extra(call.extra);
-  return run(config.c_str(), domain.c_str(), op.c_str(), subop.c_str(), extra.c_str(), xml.data(),
-             xml.size());
+  // Every string handed over is NUL-terminated: argv's own, or the compiled-in default.
+  const char* config = call.config_path.empty() ? VFHOOK_CONFIG_PATH : call.config_path.data();
+  return run(config, call.domain.data(), argv[argc - 3], call.subop.data(), call.extra.data(),
+             xml.data(), xml.size());
 }

@@ -47,7 +47,7 @@ std::string problems_text(HookOp op, const std::string& domain, const Outcome& o
 }  // namespace
 
 int exit_status_for(HookOp op, bool failed) {
-  return failed && (op == HookOp::prepare || op == HookOp::start) ? 1 : 0;
+  return failed ? failure_exit_status(op) : 0;
 }
 
 HookReport report_outcome(HookOp op, const std::string& domain_name, const Outcome& outcome) {

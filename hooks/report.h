@@ -14,9 +14,7 @@ struct HookReport {
   std::string text;  // "" when there is nothing to say
 };
 
-// Only prepare and start can stop a domain from starting: at every other event a failure is
-// reported and the exit status stays 0 (libvirt ignores it at release, and kills the guest at
-// reconnect).
+// failure_exit_status(op) when `failed`, else 0.
 int exit_status_for(HookOp op, bool failed);
 
 HookReport report_outcome(HookOp op, const std::string& domain, const Outcome& outcome);

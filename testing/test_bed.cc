@@ -72,7 +72,8 @@ std::string read_file(const fs::path& path) {
 
 // ---- HookProcess ---------------------------------------------------------------------------
 
-std::unique_ptr<HookProcess> HookProcess::spawn(const std::vector<std::string>& argv) {
+std::unique_ptr<HookProcess> HookProcess::spawn(const std::vector<std::string>& argv,
+                                                const std::function<void()>& in_child) {
   // A hook that exits before reading all of its input must not kill the test with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2], err[2];
@@ -93,6 +94,7 @@ std::unique_ptr<HookProcess> HookProcess::spawn(const std::vector<std::string>& 
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
     if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(126);
+    if (in_child) in_child();
     ::execve(args[0], args.data(), environment);
     ::_exit(127);
   }
@@ -167,8 +169,9 @@ HookResult HookProcess::finish() {
   return result;
 }
 
-HookResult run_command(const std::vector<std::string>& argv, const std::string& input) {
-  auto process = HookProcess::spawn(argv);
+HookResult run_command(const std::vector<std::string>& argv, const std::string& input,
+                       const std::function<void()>& in_child) {
+  auto process = HookProcess::spawn(argv, in_child);
   process->feed(input);
   return process->finish();
 }

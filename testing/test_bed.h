@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,9 +42,12 @@ struct HookResult {
 // One child process with pipes on stdin, stdout and stderr and an EMPTY environment (libvirt
 // passes almost none; the hook must not depend on any). spawn() forks and execs at once, but
 // the child blocks reading stdin until feed(): tests start many hooks and release them together.
+// `in_child`, when given, runs in the child after its stdin/stdout/stderr are in place and just
+// before execve (to lower a resource limit, or replace stdin): async-signal-safe calls only.
 class HookProcess {
  public:
-  static std::unique_ptr<HookProcess> spawn(const std::vector<std::string>& argv);
+  static std::unique_ptr<HookProcess> spawn(const std::vector<std::string>& argv,
+                                            const std::function<void()>& in_child = {});
   ~HookProcess();
   HookProcess(const HookProcess&) = delete;
   HookProcess& operator=(const HookProcess&) = delete;
@@ -64,8 +68,9 @@ class HookProcess {
   std::optional<HookResult> result_;
 };
 
-// Runs a command to completion with `input` on stdin.
-HookResult run_command(const std::vector<std::string>& argv, const std::string& input);
+// Runs a command to completion with `input` on stdin (`in_child` as for HookProcess::spawn).
+HookResult run_command(const std::vector<std::string>& argv, const std::string& input,
+                       const std::function<void()>& in_child = {});
 
 // The path of the hook binary under test (compile definition from CMake).
 std::string hook_binary();

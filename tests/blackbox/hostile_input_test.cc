@@ -167,6 +167,17 @@ TEST_F(HookTest, OversizedStdinIsRefusedAfterBeingRead) {
   EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
 }
 
+TEST_F(HookTest, OversizedStdinIsRefusedEvenIfItsStartShowsNoVf) {
+  // The VF port comes after 5 MiB of comment, beyond what the hook reads: unseen, not absent.
+  std::string xml =
+      domain_xml("big", "<!--" + std::string(5 << 20, 'x') + "-->\n" + hostdev_xml(vfs[0], false));
+  const auto before = bed.fingerprint();
+  HookResult result = bed.hook("big", "prepare", xml);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("larger than 4 MiB"));
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
 class WritableConfigTest : public HookTest, public ::testing::WithParamInterface<mode_t> {};
 
 TEST_P(WritableConfigTest, IsRefusedAtPrepare) {

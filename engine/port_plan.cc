@@ -13,7 +13,12 @@ std::string ranges_text(const std::vector<VlanRange>& ranges) {
   for (const auto& r : ranges) {
     if (!text.empty()) text += ", ";
     text += std::to_string(r.first);
-    if (r.last != r.first) text += "-" + std::to_string(r.last);
+    if (r.last != r.first) {
+      // Two appends, not "-" + std::to_string(...): g++ 12 at -O3 reports a false -Wrestrict
+      // on operator+(const char*, std::string&&) (GCC bug 105651, fixed in g++ 13).
+      text += '-';
+      text += std::to_string(r.last);
+    }
   }
   return text.empty() ? "none" : text;
 }

@@ -107,11 +107,12 @@ void check_port_policy(const std::string& who, const VfPort& port, const PortRec
   }
   bool spoofchk = record && record->spoofchk ? *record->spoofchk : pool.spoofchk;
   if (!spoofchk && !pool.allow_spoofchk_off) {
-    refusals.push_back(who + ": it asks for spoofchk off, but pool '" + pool.name +
-                       "' does not allow it (allow_spoofchk_off = false): a VF without spoof "
-                       "checking may send frames with any source MAC, posing as another guest "
-                       "or the host. Remove spoofchk=\"off\" from the port record, or ask the "
-                       "host's administrator for a pool with allow_spoofchk_off = true.");
+    refusals.push_back({who, "it asks for spoofchk off, but pool '" + pool.name +
+                                 "' does not allow it (allow_spoofchk_off = false): a VF without "
+                                 "spoof checking may send frames with any source MAC, posing as "
+                                 "another guest or the host. Remove spoofchk=\"off\" from the "
+                                 "port record, or ask the host's administrator for a pool with "
+                                 "allow_spoofchk_off = true."});
   }
   if (port.mac && (port.mac->is_multicast() || port.mac->is_zero())) {
     refusals.push_back({who, "MAC " + port.mac->to_string() +

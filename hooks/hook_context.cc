@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "policy/state_dir.h"
 #include "vfio/fake_vf_netlink.h"
 #include "vfio/netlink_libnl.h"
 #include "vfio/simulated_kernel_sysfs.h"
@@ -30,6 +31,7 @@ Result<std::unique_ptr<HookBackends>> open_backends(const HostConfig& config) {
 
   if (::mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
     return fail(errno_error(errno, "create the state directory " + config.state_dir));
+  VF_TRY(check_state_dir(config.state_dir));
   VF_ASSIGN(store, Store::open(config.state_dir + "/vfhook.db"));
   backends->store = std::move(store);
   return backends;

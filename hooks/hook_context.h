@@ -33,7 +33,8 @@ struct HookBackends {
   SystemClock clock;
 };
 
-// Opens the backends; creates the state directory (mode 0700) when it is missing.
+// Opens the backends; creates the state directory (mode 0700) when it is missing, and refuses
+// one that another user could write to (check_state_dir()).
 Result<std::unique_ptr<HookBackends>> open_backends(const HostConfig& config);
 
 }  // namespace vfhook

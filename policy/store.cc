@@ -9,10 +9,13 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <thread>
 #include <utility>
 #include <variant>
+
+#include "policy/state_dir.h"
 
 namespace vfhook {
 namespace {
@@ -488,6 +491,17 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path,
                                            std::chrono::milliseconds busy_timeout) {
+  // The directory first: whoever may write to it may put any file in the database's place.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  FileHandle dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) return fail(errno_error(errno, "open the state directory " + dir));
+  struct stat dir_st {};
+  if (::fstat(dir_fd.get(), &dir_st) != 0) {
+    return fail(errno_error(errno, "stat the state directory " + dir));
+  }
+  VF_TRY(check_state_owner_and_mode(dir_st, dir, StatePart::directory));
+
   // Create the file ourselves so it is 0600 from the start (SQLite would use 0644 & ~umask);
   // SQLite gives its -wal and -shm files the same mode as the database.
   FileHandle file(
@@ -500,6 +514,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path,
   if (!S_ISREG(st.st_mode)) {
     return fail(ErrorKind::invalid_input, "claims database " + path + " is not a regular file");
   }
+  VF_TRY(check_state_owner_and_mode(st, path, StatePart::database));
   VF_ASSIGN(setup_lock, SetupLock::acquire(file.get(), path, busy_timeout));
 
   sqlite3* raw = nullptr;

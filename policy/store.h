@@ -7,7 +7,10 @@
 // - snapshot: a VF's state before vfhook first touched it, to restore on release.
 //
 // A Store is one connection: use it from one thread (each hook process opens its own). The
-// database file is created with mode 0600 and opened without following a symlink. A lock held
+// database file is created with mode 0600 and opened without following a symlink; its
+// directory and the file itself must be owned by root (or the current euid) and not be
+// writable by group or others (check_state_owner_and_mode() in policy/state_dir.h), since
+// its snapshots are applied to VFs at release. A lock held
 // by another process longer than the busy timeout (10 s by default: a hook must never hang)
 // fails with ErrorKind::conflict. Everything read back is validated like untrusted input.
 #pragma once

@@ -303,6 +303,54 @@ TEST(StoreOpen, RefusesASymlink) {
   EXPECT_EQ(store.error().sys_errno, ELOOP);
 }
 
+TEST(StoreOpen, RefusesAStateDirectoryOthersCanWrite) {
+  testing::TempDir dir;
+  const std::string state = dir.path().string();
+  ASSERT_EQ(::chmod(state.c_str(), 0777), 0);
+  const std::string path = dir.file("vfhook.db");
+  auto store = Store::open(path);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().kind, ErrorKind::policy);
+  EXPECT_NE(store.error().message.find("state directory " + state +
+                                       " is writable by group/others (mode 0777)"),
+            std::string::npos)
+      << store.error().message;
+  EXPECT_NE(store.error().message.find("chmod go-w " + state), std::string::npos);
+  struct stat st {};
+  EXPECT_NE(::stat(path.c_str(), &st), 0) << "nothing is created in an untrusted directory";
+}
+
+TEST(StoreOpen, RefusesADatabaseOthersCanWrite) {
+  testing::TempDir dir;
+  const std::string path = dir.file("vfhook.db");
+  ASSERT_TRUE(Store::open(path));
+  // A planted or loosened database: anyone could have written its snapshots.
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  auto store = Store::open(path);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().kind, ErrorKind::policy);
+  EXPECT_NE(store.error().message.find("claims database " + path +
+                                       " is writable by group/others (mode 0666)"),
+            std::string::npos)
+      << store.error().message;
+  EXPECT_NE(store.error().message.find("chmod go-w " + path), std::string::npos);
+}
+
+TEST(StoreOpen, RefusesADatabaseOwnedBySomeoneElse) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can give a file away";
+  testing::TempDir dir;
+  const std::string path = dir.file("vfhook.db");
+  ASSERT_TRUE(Store::open(path));
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  auto store = Store::open(path);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().kind, ErrorKind::policy);
+  EXPECT_NE(store.error().message.find("claims database " + path + " is owned by uid 65534"),
+            std::string::npos)
+      << store.error().message;
+  EXPECT_NE(store.error().message.find("chown root " + path), std::string::npos);
+}
+
 TEST(StoreOpen, RefusesAFileThatIsNotADatabase) {
   testing::TempDir dir;
   const std::string path = dir.file("vfhook.db");

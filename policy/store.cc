@@ -47,9 +47,8 @@ class FileHandle {
   int fd_;
 };
 
-// Holds flock(LOCK_EX) on the database file while a connection sets up WAL and the schema:
-// SQLite's journal-mode switch returns SQLITE_BUSY at once (no busy handler) when several
-// processes create the database together. flock is separate from SQLite's POSIX locks.
+// Holds flock(LOCK_EX) on a descriptor (the state directory's, and the database file's, as
+// older versions did) while a connection creates the database and sets up WAL and the schema.
 class SetupLock {
  public:
   static Result<SetupLock> acquire(int fd, const std::string& path,
@@ -489,24 +488,31 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   return open(path, std::chrono::seconds(10));
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path,
-                                           std::chrono::milliseconds busy_timeout) {
-  // The directory first: whoever may write to it may put any file in the database's place.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  FileHandle dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0) return fail(errno_error(errno, "open the state directory " + dir));
-  struct stat dir_st {};
-  if (::fstat(dir_fd.get(), &dir_st) != 0) {
-    return fail(errno_error(errno, "stat the state directory " + dir));
-  }
-  VF_TRY(check_state_owner_and_mode(dir_st, dir, StatePart::directory));
+namespace {
 
-  // Create the file ourselves so it is 0600 from the start (SQLite would use 0644 & ~umask);
-  // SQLite gives its -wal and -shm files the same mode as the database.
-  FileHandle file(
-      ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600));
-  if (file.get() < 0) return fail(errno_error(errno, "open claims database " + path));
+constexpr int kDbOpenFlags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+
+// Opens the database file, creating it only when it does not exist (`created` says so).
+// Created here, not by SQLite, so that it is 0600 from the start (SQLite would use
+// 0644 & ~umask); SQLite gives its -wal and -shm files the same mode as the database.
+Result<FileHandle> open_db_file(const std::string& path, bool& created) {
+  created = false;
+  int fd = ::open(path.c_str(), kDbOpenFlags);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), kDbOpenFlags | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+      created = true;
+    } else if (errno == EEXIST) {
+      fd = ::open(path.c_str(), kDbOpenFlags);  // created just now by an older vfhook
+    }
+  }
+  if (fd < 0) return fail(errno_error(errno, "open claims database " + path));
+  return FileHandle(fd);
+}
+
+// The rest of Store::open, under the state directory's setup lock.
+Result<std::unique_ptr<Store>> open_locked(const std::string& path, FileHandle file, bool created,
+                                           std::chrono::milliseconds busy_timeout) {
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) {
     return fail(errno_error(errno, "stat claims database " + path));
@@ -515,7 +521,28 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path,
     return fail(ErrorKind::invalid_input, "claims database " + path + " is not a regular file");
   }
   VF_TRY(check_state_owner_and_mode(st, path, StatePart::database));
+  // Older vfhook versions serialize their setup with flock on the database file itself.
   VF_ASSIGN(setup_lock, SetupLock::acquire(file.get(), path, busy_timeout));
+
+  // A database that is set up is never empty (switching to WAL writes its first page), and no
+  // vfhook process is setting one up now (we hold the lock): an empty file that was here
+  // before this open was truncated. SQLite would silently make a new database of it.
+  if (!created) {
+    if (::fstat(file.get(), &st) != 0) {
+      return fail(errno_error(errno, "stat claims database " + path));
+    }
+    if (st.st_size == 0) {
+      return fail(ErrorKind::invalid_input,
+                  "claims database " + path +
+                      " is empty (0 bytes), but it existed before vfhook opened it: it was "
+                      "truncated (a full disk, a crash, a bad restore), and the claims, "
+                      "reservations and VF snapshots it held may be lost. vfhook will not use "
+                      "it. Restore it from a backup; if there is none, remove it (rm " +
+                      path +
+                      ") so that vfhook creates a new one, then check the VFs of vfhook's pools "
+                      "(ip link show PF): their original settings can no longer be restored.");
+    }
+  }
 
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(
@@ -532,6 +559,37 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path,
   auto store = std::make_unique<SqliteStore>(path, std::move(file), std::move(db), busy_timeout);
   VF_TRY(store->initialize());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path,
+                                           std::chrono::milliseconds busy_timeout) {
+  // The directory first: whoever may write to it may put any file in the database's place.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  FileHandle dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) return fail(errno_error(errno, "open the state directory " + dir));
+  struct stat dir_st {};
+  if (::fstat(dir_fd.get(), &dir_st) != 0) {
+    return fail(errno_error(errno, "stat the state directory " + dir));
+  }
+  VF_TRY(check_state_owner_and_mode(dir_st, dir, StatePart::directory));
+
+  // Creating the file, switching it to WAL and writing the schema happen under flock on the
+  // state directory: another opener waits until the database is complete, so an empty file is
+  // never one that is still being created. (SQLite's journal-mode switch also returns
+  // SQLITE_BUSY at once, without a busy handler, when several processes create the database
+  // together.) flock is separate from SQLite's POSIX locks.
+  VF_ASSIGN(dir_lock, SetupLock::acquire(dir_fd.get(), path, busy_timeout));
+  bool created = false;
+  VF_ASSIGN(file, open_db_file(path, created));
+  auto store = open_locked(path, std::move(file), created, busy_timeout);
+  if (!store && created) {
+    // Leave no empty file behind for the next open to take for a truncated database.
+    for (const char* suffix : {"-wal", "-shm", ""}) ::unlink((path + suffix).c_str());
+  }
+  return store;
 }
 
 }  // namespace vfhook

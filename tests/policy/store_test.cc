@@ -276,21 +276,71 @@ TEST_F(StoreTest, RefusesANewerSchema) {
       << reopened.error().message;
 }
 
+// Another opener holding a setup lock and never letting go: the state directory's (taken
+// while the database is created and its schema written) or, as older vfhook versions did, the
+// database file's.
 TEST(StoreOpen, WaitsBoundedlyForAnotherProcessSettingItUp) {
   testing::TempDir dir;
   const std::string path = dir.file("vfhook.db");
-  // Another opener holding the setup lock (flock on the database file) and never letting go.
-  const int holder = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
-  ASSERT_GE(holder, 0);
-  ASSERT_EQ(::flock(holder, LOCK_EX), 0);
-  auto store = Store::open(path, std::chrono::milliseconds(50));
+  ASSERT_TRUE(Store::open(path));
+  for (const std::string& locked : {dir.path().string(), path}) {
+    const int holder = ::open(locked.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(holder, 0) << locked;
+    ASSERT_EQ(::flock(holder, LOCK_EX), 0);
+    auto store = Store::open(path, std::chrono::milliseconds(50));
+    ASSERT_FALSE(store) << locked;
+    EXPECT_EQ(store.error().kind, ErrorKind::conflict);
+    EXPECT_EQ(store.error().message,
+              "claims database " + path + ": another vfhook process is still setting it up");
+    ::close(holder);
+    auto later = Store::open(path, std::chrono::milliseconds(50));
+    EXPECT_TRUE(later) << later.error().message;
+  }
+}
+
+TEST(StoreOpen, RefusesAnEmptyDatabaseThatExistedBefore) {
+  testing::TempDir dir;
+  const std::string path = dir.file("vfhook.db");
+  // What a truncation (a full disk, a crash, a bad restore) leaves behind.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  auto store = Store::open(path);
   ASSERT_FALSE(store);
-  EXPECT_EQ(store.error().kind, ErrorKind::conflict);
+  EXPECT_EQ(store.error().kind, ErrorKind::invalid_input);
   EXPECT_EQ(store.error().message,
-            "claims database " + path + ": another vfhook process is still setting it up");
-  ::close(holder);
-  auto later = Store::open(path, std::chrono::milliseconds(50));
-  EXPECT_TRUE(later) << later.error().message;
+            "claims database " + path +
+                " is empty (0 bytes), but it existed before vfhook opened it: it was truncated "
+                "(a full disk, a crash, a bad restore), and the claims, reservations and VF "
+                "snapshots it held may be lost. vfhook will not use it. Restore it from a "
+                "backup; if there is none, remove it (rm " +
+                path +
+                ") so that vfhook creates a new one, then check the VFs of vfhook's pools "
+                "(ip link show PF): their original settings can no longer be restored.");
+  // Left exactly as it was, for the administrator to restore.
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+  // Refused every time, not only the first: nothing was written to it.
+  EXPECT_FALSE(Store::open(path));
+}
+
+TEST(StoreOpen, CreatesADatabaseThatDidNotExist) {
+  testing::TempDir dir;
+  const std::string path = dir.file("vfhook.db");
+  auto store = Store::open(path);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_TRUE((*store)->transaction([](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(claims, tx.claims());
+    EXPECT_TRUE(claims.empty());
+    return ok();
+  }));
+  store->reset();
+  // Created and set up once: from now on it is a database like any other.
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_GT(st.st_size, 0);
+  EXPECT_TRUE(Store::open(path));
 }
 
 TEST(StoreOpen, RefusesASymlink) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "engine/context.h"
 
@@ -20,8 +21,14 @@ struct HostBackends {
 // Opens the backends; creates the state directory (mode 0700) when it is missing.
 Result<std::unique_ptr<HostBackends>> open_host_backends(const HostConfig& config);
 
-// Opens the claims store in config.state_dir, creating the directory (0700) when missing.
-// Shared by the host backends and the test bed's.
+// Opens the claims store in config.state_dir, creating the directory (0700) when missing and
+// refusing one another user could change (policy/state_dir.h). The store learns this boot's
+// id, so claims of an earlier boot (a crash) are dropped at first use. Shared by the host
+// backends and the test bed's.
 Result<std::unique_ptr<Store>> open_state_store(const HostConfig& config);
+
+// This boot's id: <proc_root>/sys/kernel/random/boot_id without its newline; "" if unreadable
+// (the store then records claims without a boot and drops none).
+std::string read_boot_id(const std::string& proc_root);
 
 }  // namespace vfhook

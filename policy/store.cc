@@ -7,17 +7,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <thread>
 #include <utility>
 #include <variant>
 
+#include "policy/state_dir.h"
+
 namespace vfhook {
 namespace {
 
-constexpr int schema_version = 1;
+// The schema this vfhook writes; initialize() migrates older databases step by step.
+//   1: claims, reservations, snapshots.
+//   2: claims.boot_id (NULL: an unknown boot) and claims.mac (NULL: none).
+constexpr int schema_version = 2;
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -44,9 +51,8 @@ class FileHandle {
   int fd_;
 };
 
-// Holds flock(LOCK_EX) on the database file while a connection sets up WAL and the schema:
-// SQLite's journal-mode switch returns SQLITE_BUSY at once (no busy handler) when several
-// processes create the database together. flock is separate from SQLite's POSIX locks.
+// Holds flock(LOCK_EX) on a descriptor (the state directory's, and the database file's, as
+// older versions did) while a connection creates the database and sets up WAL and the schema.
 class SetupLock {
  public:
   static Result<SetupLock> acquire(int fd, const std::string& path,
@@ -153,11 +159,12 @@ class Query {
 class SqliteStore final : public Store, public StoreTransaction {
  public:
   SqliteStore(std::string path, FileHandle file, DbHandle db,
-              std::chrono::milliseconds busy_timeout)
+              std::chrono::milliseconds busy_timeout, std::string boot_id)
       : path_(std::move(path)),
         file_(std::move(file)),
         db_(std::move(db)),
-        busy_timeout_(busy_timeout) {}
+        busy_timeout_(busy_timeout),
+        boot_id_(std::move(boot_id)) {}
 
   Error error(int rc, std::string_view what) const {
     return sqlite_error(db_.get(), rc, what, busy_timeout_)
@@ -202,6 +209,8 @@ class SqliteStore final : public Store, public StoreTransaction {
     return q.text(0, "journal_mode");
   }
 
+  // Runs once per connection, under the setup lock: WAL, the schema (created or migrated),
+  // then the claims of other boots are dropped.
   Status initialize() {
     // journal_mode returns a row; the others return nothing. WAL is a property of the file:
     // switch only when it is not WAL yet (the switch needs the database to itself).
@@ -214,26 +223,70 @@ class SqliteStore final : public Store, public StoreTransaction {
       VF_ASSIGN(has_row, q.step());
       VF_ASSIGN(version, has_row ? q.integer(0, "user_version") : std::optional<int64_t>(0));
       const int64_t v = version.value_or(0);
-      if (v == schema_version) return ok();
-      if (v != 0) {
+      if (v < 0 || v > schema_version) {
         return fail(ErrorKind::invalid_input,
                     "claims database " + path_ + " has schema version " + std::to_string(v) +
-                        ", this vfhook knows version " + std::to_string(schema_version));
+                        ", this vfhook knows versions up to " + std::to_string(schema_version) +
+                        " (was it written by a newer vfhook?); install that version again, or "
+                        "restore the database from a backup made by this one");
       }
-      VF_TRY(
-          exec("CREATE TABLE claims (vf TEXT PRIMARY KEY NOT NULL, domain TEXT NOT NULL,"
-               " pool TEXT NOT NULL, pf TEXT NOT NULL, vf_index INTEGER NOT NULL,"
-               " claimed_at INTEGER NOT NULL)"));
-      VF_TRY(
-          exec("CREATE TABLE reservations (vf TEXT PRIMARY KEY NOT NULL, domain TEXT NOT NULL,"
-               " pool TEXT NOT NULL)"));
-      // NULL in a settings column: vfhook did not change that setting. driver NULL: unbound.
-      VF_TRY(exec(
-          "CREATE TABLE snapshots (vf TEXT PRIMARY KEY NOT NULL, driver TEXT,"
-          " rebind_driver INTEGER NOT NULL, mac TEXT, vlan INTEGER, qos INTEGER, proto TEXT,"
-          " spoofchk INTEGER, trust INTEGER, link_state TEXT, min_tx INTEGER, max_tx INTEGER)"));
-      return exec("PRAGMA user_version = 1");
+      for (int64_t from = v; from < schema_version; ++from) {
+        VF_TRY(migrate_from(static_cast<int>(from)));
+        // PRAGMA takes no parameters; the version is our own integer.
+        VF_TRY(exec(("PRAGMA user_version = " + std::to_string(from + 1)).c_str()));
+      }
+      return drop_claims_of_other_boots();
     });
+  }
+
+  // One migration step, from version `from` to from + 1, inside the setup transaction. A
+  // step, once released, never changes: databases of every older version pass through it.
+  Status migrate_from(int from) {
+    switch (from) {
+      case 0:  // a new database
+        VF_TRY(
+            exec("CREATE TABLE claims (vf TEXT PRIMARY KEY NOT NULL, domain TEXT NOT NULL,"
+                 " pool TEXT NOT NULL, pf TEXT NOT NULL, vf_index INTEGER NOT NULL,"
+                 " claimed_at INTEGER NOT NULL)"));
+        VF_TRY(
+            exec("CREATE TABLE reservations (vf TEXT PRIMARY KEY NOT NULL, domain TEXT NOT NULL,"
+                 " pool TEXT NOT NULL)"));
+        // NULL in a settings column: vfhook did not change that setting. driver NULL: unbound.
+        return exec(
+            "CREATE TABLE snapshots (vf TEXT PRIMARY KEY NOT NULL, driver TEXT,"
+            " rebind_driver INTEGER NOT NULL, mac TEXT, vlan INTEGER, qos INTEGER, proto TEXT,"
+            " spoofchk INTEGER, trust INTEGER, link_state TEXT, min_tx INTEGER, max_tx INTEGER)");
+      case 1:
+        // boot_id NULL: a claim of an unknown boot, never dropped automatically. Claims from
+        // version 1 are taken as the migrating connection's boot when it has one: most likely
+        // true (vfhook upgraded under running guests), and if not they block only until the
+        // next reboot; without a boot id they stay unknown (see store.h).
+        VF_TRY(exec("ALTER TABLE claims ADD COLUMN boot_id TEXT"));
+        VF_TRY(exec("ALTER TABLE claims ADD COLUMN mac TEXT"));
+        if (boot_id_.empty()) return ok();
+        return exec("UPDATE claims SET boot_id = ?1", {boot_id_});
+      default:
+        return fail(ErrorKind::internal, "claims database " + path_ +
+                                             ": no migration from schema version " +
+                                             std::to_string(from));
+    }
+  }
+
+  // The claims recorded under another boot id, with their snapshots: the host rebooted
+  // without running release, and the kernel re-created those VFs, so there is nothing to
+  // restore. Reservations are the domains' and stay.
+  Status drop_claims_of_other_boots() {
+    if (boot_id_.empty()) return ok();
+    constexpr const char* other_boot = "boot_id IS NOT NULL AND boot_id <> ?1";
+    VF_ASSIGN(dropped, read_claims(std::string(" WHERE ") + other_boot, {boot_id_}));
+    if (dropped.empty()) return ok();
+    VF_TRY(exec(("DELETE FROM snapshots WHERE vf IN (SELECT vf FROM claims WHERE " +
+                 std::string(other_boot) + ")")
+                    .c_str(),
+                {boot_id_}));
+    VF_TRY(exec(("DELETE FROM claims WHERE " + std::string(other_boot)).c_str(), {boot_id_}));
+    dropped_ = std::move(dropped);
+    return ok();
   }
 
   // Store
@@ -252,9 +305,15 @@ class SqliteStore final : public Store, public StoreTransaction {
     return ok();
   }
 
-  // StoreTransaction
-  Result<std::vector<Claim>> claims() override {
-    VF_ASSIGN(q, query("SELECT vf, domain, pool, pf, vf_index FROM claims ORDER BY vf"));
+  const std::vector<Claim>& dropped_claims() const override { return dropped_; }
+
+  // The claims matching `where` ("" or " WHERE ..."), ordered by VF, validated.
+  Result<std::vector<Claim>> read_claims(const std::string& where,
+                                         std::initializer_list<Param> params = {}) {
+    VF_ASSIGN(
+        q, query(("SELECT vf, domain, pool, pf, vf_index, mac FROM claims" + where + " ORDER BY vf")
+                     .c_str(),
+                 params));
     std::vector<Claim> out;
     for (;;) {
       VF_ASSIGN(row, q.step());
@@ -264,16 +323,26 @@ class SqliteStore final : public Store, public StoreTransaction {
       VF_ASSIGN(pool, q.text(2, "pool"));
       VF_ASSIGN(pf, q.text(3, "pf"));
       VF_ASSIGN(index, q.integer(4, "vf_index"));
+      VF_ASSIGN(mac_text, q.text(5, "mac"));
       const std::string key = vf.value_or("");
       auto address = PciAddress::parse(key);
       if (!address) return fail(bad_row("claims", key, address.error().message));
       if (!domain || domain->empty() || !pool || !pf || !index || *index < -1 || *index > 65535) {
         return fail(bad_row("claims", key, "missing or invalid domain, pool, pf or vf_index"));
       }
-      out.push_back(Claim{*address, *domain, *pool, *pf, static_cast<int>(*index)});
+      Claim claim{*address, *domain, *pool, *pf, static_cast<int>(*index)};
+      if (mac_text) {
+        auto mac = MacAddress::parse(*mac_text);
+        if (!mac) return fail(bad_row("claims", key, mac.error().message));
+        claim.mac = *mac;
+      }
+      out.push_back(std::move(claim));
     }
     return out;
   }
+
+  // StoreTransaction
+  Result<std::vector<Claim>> claims() override { return read_claims(""); }
 
   Result<std::vector<Reservation>> reservations() override {
     VF_ASSIGN(q, query("SELECT vf, domain, pool FROM reservations ORDER BY vf"));
@@ -314,10 +383,14 @@ class SqliteStore final : public Store, public StoreTransaction {
       return fail(ErrorKind::conflict,
                   "VF " + vf + " is reserved for domain '" + *reserved_by + "'");
     }
+    std::optional<std::string> mac, boot;
+    if (claim.mac) mac = claim.mac->to_string();
+    if (!boot_id_.empty()) boot = boot_id_;
     return exec(
-        "INSERT INTO claims (vf, domain, pool, pf, vf_index, claimed_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, CAST(strftime('%s', 'now') AS INTEGER))",
-        {vf, claim.domain, claim.pool, claim.pf, int64_t{claim.vf_index}});
+        "INSERT INTO claims (vf, domain, pool, pf, vf_index, claimed_at, boot_id, mac)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, CAST(strftime('%s', 'now') AS INTEGER), ?6, ?7)",
+        {vf, claim.domain, claim.pool, claim.pf, int64_t{claim.vf_index}, opt_param(boot),
+         opt_param(mac)});
   }
 
   Status remove_claim(const PciAddress& vf) override {
@@ -429,6 +502,8 @@ class SqliteStore final : public Store, public StoreTransaction {
   FileHandle file_;  // declared before db_: closed after the connection
   DbHandle db_;
   std::chrono::milliseconds busy_timeout_;
+  std::string boot_id_;  // "" when unknown
+  std::vector<Claim> dropped_;
 };
 
 Result<bool> Query::step() {
@@ -474,16 +549,50 @@ Result<std::optional<std::string>> Query::text(int column, std::string_view name
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
-  return open(path, std::chrono::seconds(10));
+  return open(path, StoreOptions{});
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path,
                                            std::chrono::milliseconds busy_timeout) {
-  // Create the file ourselves so it is 0600 from the start (SQLite would use 0644 & ~umask);
-  // SQLite gives its -wal and -shm files the same mode as the database.
-  FileHandle file(
-      ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600));
-  if (file.get() < 0) return fail(errno_error(errno, "open claims database " + path));
+  StoreOptions options;
+  options.busy_timeout = busy_timeout;
+  return open(path, options);
+}
+
+namespace {
+
+constexpr int kDbOpenFlags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+
+// Opens the database file, creating it only when it does not exist (`created` says so).
+// Created here, not by SQLite, so that it is 0600 from the start (SQLite would use
+// 0644 & ~umask); SQLite gives its -wal and -shm files the same mode as the database.
+Result<FileHandle> open_db_file(const std::string& path, bool& created) {
+  created = false;
+  int fd = ::open(path.c_str(), kDbOpenFlags);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), kDbOpenFlags | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+      created = true;
+    } else if (errno == EEXIST) {
+      fd = ::open(path.c_str(), kDbOpenFlags);  // created just now by an older vfhook
+    }
+  }
+  if (fd < 0) return fail(errno_error(errno, "open claims database " + path));
+  return FileHandle(fd);
+}
+
+// The text of /proc/sys/kernel/random/boot_id is a UUID; accept what could be one, and
+// nothing that could surprise a log line or a query.
+bool is_boot_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+  });
+}
+
+// The rest of Store::open, under the state directory's setup lock.
+Result<std::unique_ptr<Store>> open_locked(const std::string& path, FileHandle file, bool created,
+                                           const StoreOptions& options) {
+  const std::chrono::milliseconds busy_timeout = options.busy_timeout;
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) {
     return fail(errno_error(errno, "stat claims database " + path));
@@ -491,7 +600,29 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path,
   if (!S_ISREG(st.st_mode)) {
     return fail(ErrorKind::invalid_input, "claims database " + path + " is not a regular file");
   }
+  VF_TRY(check_state_owner_and_mode(st, path, StatePart::database));
+  // Older vfhook versions serialize their setup with flock on the database file itself.
   VF_ASSIGN(setup_lock, SetupLock::acquire(file.get(), path, busy_timeout));
+
+  // A database that is set up is never empty (switching to WAL writes its first page), and no
+  // vfhook process is setting one up now (we hold the lock): an empty file that was here
+  // before this open was truncated. SQLite would silently make a new database of it.
+  if (!created) {
+    if (::fstat(file.get(), &st) != 0) {
+      return fail(errno_error(errno, "stat claims database " + path));
+    }
+    if (st.st_size == 0) {
+      return fail(ErrorKind::invalid_input,
+                  "claims database " + path +
+                      " is empty (0 bytes), but it existed before vfhook opened it: it was "
+                      "truncated (a full disk, a crash, a bad restore), and the claims, "
+                      "reservations and VF snapshots it held may be lost. vfhook will not use "
+                      "it. Restore it from a backup; if there is none, remove it (rm " +
+                      path +
+                      ") so that vfhook creates a new one, then check the VFs of vfhook's pools "
+                      "(ip link show PF): their original settings can no longer be restored.");
+    }
+  }
 
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(
@@ -505,9 +636,46 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path,
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
-  auto store = std::make_unique<SqliteStore>(path, std::move(file), std::move(db), busy_timeout);
+  auto store = std::make_unique<SqliteStore>(path, std::move(file), std::move(db), busy_timeout,
+                                             options.boot_id);
   VF_TRY(store->initialize());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreOptions& options) {
+  const std::chrono::milliseconds busy_timeout = options.busy_timeout;
+  if (!options.boot_id.empty() && !is_boot_id(options.boot_id)) {
+    return fail(ErrorKind::invalid_input, "claims database " + path + ": '" +
+                                              options.boot_id.substr(0, 64) +
+                                              "' is not a boot id (1-64 of A-Z a-z 0-9 -)");
+  }
+  // The directory first: whoever may write to it may put any file in the database's place.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  FileHandle dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) return fail(errno_error(errno, "open the state directory " + dir));
+  struct stat dir_st {};
+  if (::fstat(dir_fd.get(), &dir_st) != 0) {
+    return fail(errno_error(errno, "stat the state directory " + dir));
+  }
+  VF_TRY(check_state_owner_and_mode(dir_st, dir, StatePart::directory));
+
+  // Creating the file, switching it to WAL and writing the schema happen under flock on the
+  // state directory: another opener waits until the database is complete, so an empty file is
+  // never one that is still being created. (SQLite's journal-mode switch also returns
+  // SQLITE_BUSY at once, without a busy handler, when several processes create the database
+  // together.) flock is separate from SQLite's POSIX locks.
+  VF_ASSIGN(dir_lock, SetupLock::acquire(dir_fd.get(), path, busy_timeout));
+  bool created = false;
+  VF_ASSIGN(file, open_db_file(path, created));
+  auto store = open_locked(path, std::move(file), created, options);
+  if (!store && created) {
+    // Leave no empty file behind for the next open to take for a truncated database.
+    for (const char* suffix : {"-wal", "-shm", ""}) ::unlink((path + suffix).c_str());
+  }
+  return store;
 }
 
 }  // namespace vfhook

@@ -2,12 +2,31 @@
 // (<state_dir>/vfhook.db, WAL, busy timeout). Several hook processes use it at once: every
 // change runs in a BEGIN IMMEDIATE transaction, and UNIQUE(vf) makes a VF claimable once.
 //
-// - claim: a running (or starting) domain owns a VF.
-// - reservation: a defined domain owns a VF even while it is shut off.
+// - claim: a running (or starting) domain owns a VF. A claim belongs to one boot of the host.
+// - reservation: a defined domain owns a VF even while it is shut off. Not per boot: it
+//   belongs to the domain's definition and survives reboots.
 // - snapshot: a VF's state before vfhook first touched it, to restore on release.
 //
+// Boots: a claim records the boot id its connection was opened with (StoreOptions::boot_id).
+// A host that crashed never ran release, and after the reboot the kernel re-created its VFs:
+// the old boot's claims would block new starts and their snapshots describe VFs that no
+// longer exist. So opening with a boot id drops every claim recorded under another boot id,
+// with its snapshot and without restoring anything (dropped_claims() lists them for the log).
+// A claim with no boot id (added by a connection opened without one, or migrated from schema
+// version 1 by such a connection) is of an unknown boot and is never dropped automatically.
+// Claims migrated from schema version 1 by a connection WITH a boot id are recorded under
+// that boot: they were most likely made by the running boot (vfhook upgraded under running
+// guests); if they were not, they are as stale as every claim was before this check, and
+// only until the next reboot.
+//
+// Schema: PRAGMA user_version holds the version; opening an older database migrates it step
+// by step, in the setup transaction (all steps or none); a newer one is refused.
+//
 // A Store is one connection: use it from one thread (each hook process opens its own). The
-// database file is created with mode 0600 and opened without following a symlink. A lock held
+// database file is created with mode 0600 and opened without following a symlink; its
+// directory and the file itself must be owned by root (or the current euid) and not be
+// writable by group or others (check_state_owner_and_mode() in policy/state_dir.h), since
+// its snapshots are applied to VFs at release. A lock held
 // by another process longer than the busy timeout (10 s by default: a hook must never hang)
 // fails with ErrorKind::conflict. Everything read back is validated like untrusted input.
 #pragma once
@@ -19,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "model/mac_address.h"
 #include "model/pci_address.h"
 #include "model/vf_settings.h"
 #include "util/result.h"
@@ -31,6 +51,9 @@ struct Claim {
   std::string pool;
   std::string pf;     // PF interface name ("" for a whole-PF port)
   int vf_index = -1;  // -1 for a whole-PF port
+  // The port's MAC, when it has one (a whole-device port has none). Not unique in the store:
+  // whether two claims may share a MAC is the engine's decision.
+  std::optional<MacAddress> mac = std::nullopt;
   bool operator==(const Claim&) const = default;
 };
 
@@ -72,13 +95,25 @@ class StoreTransaction {
   virtual Status remove_snapshot(const PciAddress& vf) = 0;
 };
 
+struct StoreOptions {
+  std::chrono::milliseconds busy_timeout = std::chrono::seconds(10);
+  // This boot of the host: the text of /proc/sys/kernel/random/boot_id (without its newline),
+  // read by the caller; 1-64 of [A-Za-z0-9-]. Empty: unknown (claims are recorded without a
+  // boot, and no claim is dropped).
+  std::string boot_id;
+};
+
 class Store {
  public:
   // Opens (creating if needed) the database; the directory must exist.
-  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const StoreOptions& options);
+  static Result<std::unique_ptr<Store>> open(const std::string& path);  // no boot id
   static Result<std::unique_ptr<Store>> open(const std::string& path,
                                              std::chrono::milliseconds busy_timeout);
   virtual ~Store() = default;
+
+  // The claims of other boots that opening this store dropped, with their snapshots.
+  [[nodiscard]] virtual const std::vector<Claim>& dropped_claims() const = 0;
 
   // Runs `body` in one BEGIN IMMEDIATE transaction: commits if it succeeds, rolls back
   // (nothing changed) if it fails.

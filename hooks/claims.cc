@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hooks/domain_marker.h"
+
 namespace vfhook {
 
 Claim claim_for(const std::string& domain, const PlannedPort& port) {
@@ -39,6 +41,7 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
       to_add.push_back(i);
     }
     if (!result.refusals.empty()) return fail(ErrorKind::policy, "VFs held by other domains");
+    if (!to_add.empty()) VF_TRY(mark_domain(ctx.config.state_dir, domain, claims));
     for (size_t i : to_add) {
       VF_TRY(txn.add_claim(claim_for(domain, ports[i])));
       VF_TRY(txn.save_snapshot(snapshots[i]));
@@ -53,13 +56,22 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
 
 Status drop_claims(const std::vector<PciAddress>& vfs, HookContext& ctx) {
   if (vfs.empty()) return ok();
-  return ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+  std::vector<std::string> owners;
+  VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    owners.clear();
+    VF_ASSIGN(claims, txn.claims());
+    for (const Claim& claim : claims)
+      if (std::find(vfs.begin(), vfs.end(), claim.vf) != vfs.end()) owners.push_back(claim.domain);
     for (const auto& vf : vfs) {
       VF_TRY(txn.remove_claim(vf));
       VF_TRY(txn.remove_snapshot(vf));
     }
     return ok();
-  });
+  }));
+  // A marker left behind only costs a later release a load of the core, which removes it.
+  if (auto synced = sync_domain_markers(ctx.config.state_dir, owners, ctx.store); !synced)
+    ctx.log.warning("claims dropped, but their domain markers were not: " + synced.error().message);
+  return ok();
 }
 
 }  // namespace vfhook

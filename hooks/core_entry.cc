@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hooks/core_api.h"
+#include "hooks/domain_marker.h"
 #include "hooks/fast_path.h"
 #include "hooks/handlers.h"
 #include "policy/config.h"
@@ -64,6 +65,11 @@ int run(const std::string& config_path, const std::string& domain, HookOp op,
       break;
     default:
       break;
+  }
+  if (op == HookOp::release || op == HookOp::reconnect) {
+    // Heals a marker left behind (or missing, after an upgrade) whatever the handler did.
+    if (auto synced = sync_domain_markers(config->state_dir, {domain}, ctx.store); !synced)
+      log.warning("domain " + domain + ": domain marker: " + synced.error().message);
   }
   write_all(1, outcome.to_stdout);
   write_all(2, outcome.to_stderr);

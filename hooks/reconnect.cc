@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hooks/claims.h"
+#include "hooks/domain_marker.h"
 #include "hooks/handlers.h"
 
 namespace vfhook {
@@ -30,6 +31,7 @@ HookOutcome handle_reconnect(const std::string& domain_name, const DomainXml& do
       if (held == claims.end()) {
         // No snapshot can be taken now (the guest already changed the VF): release will leave
         // its settings as they are and only drop the claim.
+        VF_TRY(mark_domain(ctx.config.state_dir, domain_name, claims));
         VF_TRY(txn.add_claim(claim_for(domain_name, port)));
         ctx.log.warning("domain " + domain_name + ": reconnect: re-claimed " + port.describe());
       } else if (held->domain != domain_name) {

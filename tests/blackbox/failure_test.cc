@@ -1,6 +1,7 @@
 // Failures and refusals: a prepare or start that cannot finish undoes what it did, and every
 // policy refusal exits 1 with a message a person can act on, leaving the host as it was.
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "tests/blackbox/hook_test.h"
@@ -192,6 +193,17 @@ const Refusal kRefusals[] = {
      },
      "this VF does not belong to pool 'other'"},
 };
+
+TEST_F(HookTest, PrepareThatCannotMarkTheDomainClaimsNothing) {
+  // Release trusts the marker to say that a domain holds claims: no claim without it.
+  std::ofstream(bed.state_dir() / "domains") << "a file where the markers directory belongs";
+  const auto before = bed.fingerprint();
+  HookResult prepared = bed.hook("vm1", "prepare", two_port_domain(vfs));
+  EXPECT_EQ(prepared.exit_code, 1) << explain(prepared);
+  EXPECT_THAT(prepared.err, HasSubstr("domain marker"));
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
 
 INSTANTIATE_TEST_SUITE_P(Policy, RefusalTest, ::testing::ValuesIn(kRefusals),
                          [](const auto& info) { return info.param.name; });

@@ -10,6 +10,7 @@
 
 #include "hooks/domain_marker_name.h"
 #include "xml/port_record.h"
+#include "xml/utf8_document.h"
 
 namespace vfhook {
 
@@ -130,8 +131,21 @@ bool is_clean_absolute_path(std::string_view path) {
 
 }  // namespace
 
+bool is_plain_xml(std::string_view xml) {
+  if (why_not_utf8_xml(xml) != nullptr || !starts_with_markup(xml)) return false;
+  // A character reference spells any name: type='&#104;ostdev'.
+  if (contains(xml, "&#")) return false;
+  // A DTD's entities spell anything, anywhere (the core refuses any DTD).
+  for (size_t at = 0; (at = xml.find("<!", at)) != std::string_view::npos; at += 2) {
+    std::string_view rest = xml.substr(at + 2);
+    if (rest.substr(0, 7) == "DOCTYPE" || rest.substr(0, 6) == "ENTITY") return false;
+  }
+  return true;
+}
+
 Work decide_work(HookOp op, std::string_view domain_xml) {
-  bool mentions_vf = contains(domain_xml, "hostdev") || contains(domain_xml, kPortNamespace);
+  bool mentions_vf = !is_plain_xml(domain_xml) || contains(domain_xml, "hostdev") ||
+                     contains(domain_xml, kPortNamespace);
   switch (op) {
     case HookOp::prepare:
     case HookOp::start:

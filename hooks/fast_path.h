@@ -39,10 +39,20 @@ enum class Work {
   claims,  // work only if the domain holds claims: decide_by_claims() says
 };
 
+// True when the raw bytes of `xml` are what libxml2 reads, so that a search for a name finds
+// every element and attribute value that carries it: no NUL byte (UTF-16/32), no character
+// reference ("&#"), no DOCTYPE or ENTITY declaration, '<' first (after a UTF-8 byte order mark
+// and white space: else UTF-16/32 or EBCDIC), and an XML declaration, if any, that names UTF-8
+// or ASCII. (libvirt itself always sends plain UTF-8; this closes the fast path to anything
+// else.)
+bool is_plain_xml(std::string_view xml);
+
 // Decides from the event and the raw domain XML whether the core must run.
 // - prepare/start: full when the XML mentions a hostdev (interfaces of type hostdev, <hostdev>,
-//   libvirt's resolved <actual type='hostdev'>) or vfhook's port namespace; else none.
-// - reconnect/release: full when it mentions them; else claims. The claims database, not the
+//   libvirt's resolved <actual type='hostdev'>) or vfhook's port namespace, or when it is not
+//   plain (is_plain_xml): then the core reads it, and refuses what is not UTF-8; else none.
+// - reconnect/release: full when it mentions them (or is not plain); else claims. The claims
+// database, not the
 //   XML, says what a domain holds: a VF removed with `virsh detach-device`, or one a hostdev
 //   network chose, no longer shows in the XML at release.
 // - started/stopped/migrate/restore/other: none (vfhook restores at release, the last event,

@@ -3,7 +3,7 @@
 //
 // Parsing refuses any DOCTYPE or ENTITY (checked on the raw text before libxml2 runs, and on
 // the tree after), so nothing expands and no external entity is read; input over
-// kMaxDomainXmlBytes; anything but a namespace-less <domain> root. libxml2 runs with
+// kMaxDomainXmlBytes; anything but UTF-8; anything but a namespace-less <domain> root. libxml2 runs with
 // XML_PARSE_NONET|XML_PARSE_NOERROR|XML_PARSE_NOWARNING, never NOENT/DTDLOAD/HUGE, and prints
 // nothing. Every refusal is ErrorKind::invalid_input with a message for the operator.
 //

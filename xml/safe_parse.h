@@ -1,7 +1,9 @@
 // Parsing untrusted XML with libxml2 so that it can neither expand entities nor read files.
 //
-// Refuses, before libxml2 sees a byte: empty input, input over `max_bytes`, and any text
-// containing "<!DOCTYPE" or "<!ENTITY" (any case), so entity bombs never expand. After the
+// Refuses, before libxml2 sees a byte: empty input, input over `max_bytes`, anything but UTF-8
+// (xml/utf8_document.h: libxml2 is then told the text is UTF-8, so every check on the raw bytes
+// sees what it parses), and any text containing "<!DOCTYPE" or "<!ENTITY" (any case), so
+// entity bombs never expand. After the
 // parse, a document that still carries an internal or external subset is refused too.
 // libxml2 runs with XML_PARSE_NONET|XML_PARSE_NOERROR|XML_PARSE_NOWARNING (never NOENT,
 // DTDLOAD or HUGE) and a per-call error handler: nothing is printed to stderr, the first

@@ -149,6 +149,30 @@ TEST_F(HookTest, DomainNameWithASlashIsRefused) {
   expect_refused_unchanged(*this, bed, xml, "refused");
 }
 
+// A VF port against policy (VLAN 50 belongs to the host's bridges) that the fast path cannot
+// see unless it reads the XML as libxml2 does: each form must still reach the policy.
+std::string host_bridge_vlan_port(const std::string& type_attribute) {
+  return "<interface " + type_attribute + " managed='no'><mac address='52:54:00:ee:00:01'/>" +
+         "<source>" + pci_address_xml(pci("0000:01:10.0")) + "</source>" +
+         "<vlan><tag id='50'/></vlan></interface>\n";
+}
+
+TEST_F(HookTest, CharacterReferencesDoNotHideAVfPort) {
+  for (const char* type : {"type='&#104;ostdev'", "type='&#x68;ostdev'", "type='h&#111;stdev'"}) {
+    const std::string xml = domain_xml("evil", host_bridge_vlan_port(type));
+    ASSERT_THAT(xml, Not(HasSubstr("hostdev"))) << type;
+    expect_refused_unchanged(*this, bed, xml, "reserved for the host's own bridges");
+  }
+}
+
+TEST_F(HookTest, AUtf16DocumentDoesNotHideAVfPort) {
+  const std::string utf8 = "<?xml version='1.0' encoding='UTF-16'?>\n" +
+                           domain_xml("evil", host_bridge_vlan_port("type='hostdev'"));
+  std::string utf16 = "\xff\xfe";  // little-endian, with its byte order mark
+  for (char ch : utf8) utf16 += std::string{ch, '\0'};
+  expect_refused_unchanged(*this, bed, utf16, "refused");
+}
+
 TEST_F(HookTest, NotADomainIsRefused) {
   expect_refused_unchanged(*this, bed, "<hostdev>no domain here</hostdev>", "refused");
   expect_refused_unchanged(*this, bed, "<domain><name>x</name><devices><hostdev", "refused");

@@ -75,6 +75,62 @@ TEST(FastPath, AnyHostdevFormOrPortRecordNeedsTheCore) {
   }
 }
 
+// ---- what the fast path cannot read -------------------------------------------------------
+
+// A domain without any VF, as the fast path would see it, with `head` before <domain>.
+std::string no_vf_domain(const std::string& head = "", const std::string& inside = "") {
+  return head + "<domain type='kvm'><name>web</name>" + inside +
+         "<devices><interface type='bridge'><source bridge='br0'/></interface></devices>"
+         "</domain>\n";
+}
+
+void expect_every_vf_event_needs_the_core(const std::string& xml, const std::string& what) {
+  for (HookOp op : {HookOp::prepare, HookOp::start, HookOp::reconnect, HookOp::release})
+    EXPECT_EQ(decide_work(op, xml), Work::full) << what << " at " << to_string(op);
+  EXPECT_EQ(decide_work(HookOp::started, xml), Work::none) << what;
+}
+
+TEST(FastPath, ReadsPlainUtf8WithoutReferences) {
+  EXPECT_EQ(decide_work(HookOp::prepare, no_vf_domain()), Work::none);
+  EXPECT_EQ(decide_work(HookOp::prepare, no_vf_domain("\xef\xbb\xbf")), Work::none) << "UTF-8 BOM";
+  for (const char* declaration :
+       {"<?xml version='1.0'?>\n", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+        "<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n",
+        "<?xml version='1.0' encoding = \"US-ASCII\"?>\n",
+        "<?xml version='1.0' encoding='ascii'?>"})
+    EXPECT_EQ(decide_work(HookOp::prepare, no_vf_domain(declaration)), Work::none) << declaration;
+  // Predefined entities cannot spell a name: &lt; &gt; &amp; &apos; &quot; stay plain.
+  EXPECT_EQ(decide_work(HookOp::prepare,
+                        no_vf_domain("", "<description>a &amp; b &lt;c&gt;</description>")),
+            Work::none);
+}
+
+TEST(FastPath, HandsWhatItCannotReadToTheCore) {
+  // A character reference spells 'hostdev' without the bytes "hostdev".
+  expect_every_vf_event_needs_the_core(no_vf_domain("", "<x type='&#104;ostdev'/>"),
+                                       "a decimal character reference");
+  expect_every_vf_event_needs_the_core(no_vf_domain("", "<x type='&#x68;ostdev'/>"),
+                                       "a hex character reference");
+  expect_every_vf_event_needs_the_core(no_vf_domain() + std::string(1, '\0'), "a NUL byte");
+  for (const std::string& bom : {std::string("\xfe\xff", 2), std::string("\xff\xfe", 2),
+                                 std::string("\0\0\xfe\xff", 4), std::string("\xff\xfe\0\0", 4)})
+    expect_every_vf_event_needs_the_core(bom + no_vf_domain(), "a UTF-16/32 byte order mark");
+  // UTF-16 without a BOM: libxml2 detects it from "<\0?\0".
+  std::string utf16;
+  for (char ch : no_vf_domain("<?xml version='1.0'?>")) utf16 += std::string{ch, '\0'};
+  expect_every_vf_event_needs_the_core(utf16, "UTF-16LE without a BOM");
+  for (const char* declaration :
+       {"<?xml version='1.0' encoding='UTF-7'?>", "<?xml version='1.0' encoding='ISO-8859-1'?>",
+        "<?xml version='1.0' encoding='UTF-16'?>", "<?xml version='1.0' encoding='EBCDIC-US'?>",
+        "<?xml version='1.0' encoding=UTF-8?>", "<?xml version='1.0' encoding='UTF-8"})
+    expect_every_vf_event_needs_the_core(no_vf_domain(declaration), declaration);
+  // EBCDIC: no '<' where XML starts.
+  expect_every_vf_event_needs_the_core("\x4c\x6f\xa7\x94" + no_vf_domain(), "not '<' first");
+  expect_every_vf_event_needs_the_core(no_vf_domain("<!DOCTYPE domain [<!ENTITY h 'hostdev'>]>"),
+                                       "a DOCTYPE");
+  expect_every_vf_event_needs_the_core(no_vf_domain("", "<!ENTITY h 'x'>"), "an ENTITY");
+}
+
 // ---- the state directory, from the config's text --------------------------------------------
 
 std::string state_dir_of(std::string_view config) {

@@ -93,6 +93,23 @@ TEST(HostileXml, RefusesEmptyTruncatedAndGarbageInput) {
   refused(with_nul);
 }
 
+TEST(HostileXml, RefusesAnythingButUtf8) {
+  const std::string xml = domain_with(testing::kTwoInterfacePorts);
+  std::string utf16 = "\xff\xfe";
+  for (char ch : xml) utf16 += std::string{ch, '\0'};
+  EXPECT_TRUE(contains(refused(utf16), "not UTF-8")) << refused(utf16);
+  for (const char* encoding : {"UTF-16", "ISO-8859-1", "UTF-7", "EBCDIC-US"}) {
+    std::string declared = "<?xml version='1.0' encoding='" + std::string(encoding) + "'?>\n" + xml;
+    EXPECT_TRUE(contains(refused(declared), "not UTF-8")) << encoding;
+  }
+  for (const char* fine : {"\xef\xbb\xbf", "<?xml version='1.0' encoding='UTF-8'?>\n",
+                           "<?xml version='1.0'?>\n", "\n  "}) {
+    auto parsed = DomainXml::parse(fine + xml);
+    ASSERT_TRUE(parsed) << fine << ": " << parsed.error().message;
+    EXPECT_EQ(parsed->vf_ports().size(), 2u);
+  }
+}
+
 TEST(HostileXml, ParseErrorsPrintNothingToStderr) {
   ::testing::internal::CaptureStderr();
   refused("<domain><name>x</name><devices></domain>");

@@ -89,7 +89,16 @@ Result<DomainXml> DomainXml::parse(std::string_view text) {
     impl->numa_nodes = std::move(nodes);
   }
 
+  // Matching records to ports, and the host work per port, grow with their numbers.
+  if (size_t records = count_record_elements(root); records > kMaxPortRecords)
+    return fail(ErrorKind::invalid_input,
+                "domain XML refused: it has more than " + std::to_string(kMaxPortRecords) +
+                    " vfhook port records (" + std::to_string(records) + ")");
   VF_ASSIGN(scanned, scan_vf_ports(root, read_record_keys(root)));
+  if (scanned.size() > kMaxVfPorts)
+    return fail(ErrorKind::invalid_input, "domain XML refused: it has more than " +
+                                              std::to_string(kMaxVfPorts) + " VF ports (" +
+                                              std::to_string(scanned.size()) + ")");
   for (ScannedPort& port : scanned) {
     impl->ports.push_back(std::move(port.port));
     impl->source_addresses.push_back(port.source_address);

@@ -3,7 +3,9 @@
 //
 // Parsing refuses any DOCTYPE or ENTITY (checked on the raw text before libxml2 runs, and on
 // the tree after), so nothing expands and no external entity is read; input over
-// kMaxDomainXmlBytes; anything but UTF-8; anything but a namespace-less <domain> root. libxml2 runs with
+// kMaxDomainXmlBytes; anything but UTF-8; more elements, attributes, depth or namespace
+// declarations than xml/xml_shape.h allows; anything but a namespace-less <domain> root; more
+// than kMaxVfPorts VF ports or kMaxPortRecords port records. libxml2 runs with
 // XML_PARSE_NONET|XML_PARSE_NOERROR|XML_PARSE_NOWARNING, never NOENT/DTDLOAD/HUGE, and prints
 // nothing. Every refusal is ErrorKind::invalid_input with a message for the operator.
 //
@@ -45,6 +47,11 @@
 namespace vfhook {
 
 inline constexpr size_t kMaxDomainXmlBytes = 4 * 1024 * 1024;
+// A guest with more VF ports (or vfhook port records) than this is refused: real ones have a
+// few, a large NFV guest tens; every port costs host work at each event, and matching records
+// to ports grows with both numbers.
+inline constexpr size_t kMaxVfPorts = 256;
+inline constexpr size_t kMaxPortRecords = 256;
 
 enum class PortKind {
   interface_hostdev,  // <interface type='hostdev'>: libvirt sets MAC and one VLAN tag

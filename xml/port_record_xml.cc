@@ -292,4 +292,12 @@ RecordKeys read_record_keys(const xmlNode* root) {
   return keys;
 }
 
+size_t count_record_elements(const xmlNode* root) {
+  size_t count = 0;
+  for (const xmlNode* ports : vfhook_elements(root))
+    for (const xmlNode* port = ports->children; port != nullptr; port = port->next)
+      if (port->type == XML_ELEMENT_NODE) ++count;
+  return count;
+}
+
 }  // namespace vfhook

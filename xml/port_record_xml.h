@@ -33,4 +33,7 @@ struct RecordKeys {
 };
 RecordKeys read_record_keys(const xmlNode* root);
 
+// How many elements vfhook's element(s) under <metadata> hold: the records, valid or not.
+size_t count_record_elements(const xmlNode* root);
+
 }  // namespace vfhook

@@ -46,7 +46,8 @@ void collect_error(void* user, xmlError* error) {
 
 }  // namespace
 
-Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::string_view what) {
+Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::string_view what,
+                               const XmlLimits& limits) {
   std::string prefix = std::string(what) + " refused: ";
   if (text.empty()) return fail(ErrorKind::invalid_input, prefix + "it is empty");
   if (text.size() > max_bytes)
@@ -63,6 +64,7 @@ Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::str
   if (contains_nocase(text, "<!ENTITY"))
     return fail(ErrorKind::invalid_input,
                 prefix + "it declares an ENTITY; libvirt never sends one");
+  VF_TRY(check_xml_shape(text, limits, prefix));
 
   xmlInitParser();
   std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());

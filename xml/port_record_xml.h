@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "util/result.h"
+#include "xml/domain_xml.h"
 #include "xml/port_record.h"
 
 namespace vfhook {
@@ -35,5 +36,12 @@ RecordKeys read_record_keys(const xmlNode* root);
 
 // How many elements vfhook's element(s) under <metadata> hold: the records, valid or not.
 size_t count_record_elements(const xmlNode* root);
+
+// Whether `record` names `port`: by alias, by mac (interfaces), by host (hostdevs).
+bool record_describes(const PortRecord& record, const VfPort& port);
+// Refuses a record that describes two of `ports`, and a port described by two records: each
+// would silently give one device's settings to another.
+Status check_one_device_per_record(const std::vector<PortRecord>& records,
+                                   const std::vector<VfPort>& ports);
 
 }  // namespace vfhook

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hooks/domain_marker.h"
+#include "util/printable.h"
 
 namespace vfhook {
 
@@ -25,17 +26,17 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
                                 [&](const Claim& c) { return c.vf == port.device; });
       if (claim != claims.end()) {
         if (claim->domain != domain)
-          result.refusals.push_back(port.describe() + ": domain '" + claim->domain +
+          result.refusals.push_back(port.describe() + ": domain '" + printable(claim->domain) +
                                     "' is using this VF. Pick a free VF (vfctl status lists "
                                     "them) or stop '" +
-                                    claim->domain + "' first.");
+                                    printable(claim->domain) + "' first.");
         continue;  // already ours: a prepare repeated after a crash
       }
       auto reservation = std::find_if(reservations.begin(), reservations.end(),
                                       [&](const Reservation& r) { return r.vf == port.device; });
       if (reservation != reservations.end() && reservation->domain != domain) {
         result.refusals.push_back(port.describe() + ": this VF is reserved for domain '" +
-                                  reservation->domain + "'. Pick a free VF.");
+                                  printable(reservation->domain) + "'. Pick a free VF.");
         continue;
       }
       to_add.push_back(i);

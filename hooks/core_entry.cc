@@ -9,10 +9,19 @@
 #include "hooks/fast_path.h"
 #include "hooks/handlers.h"
 #include "policy/config.h"
+#include "util/printable.h"
 #include "util/write_all.h"
+#include "xml/names.h"
 
 namespace vfhook {
 namespace {
+
+// What a refusal adds: at prepare/start the domain does not start; at reconnect the running
+// guest is kept and its claims are left as they are.
+std::string nothing_changed(HookOp op) {
+  return op == HookOp::reconnect ? "\nvfhook left the domain's VF claims as they are.\n"
+                                 : "\nNothing was changed on the host.\n";
+}
 
 int run(const std::string& config_path, const std::string& domain, HookOp op,
         std::string_view xml) {
@@ -22,6 +31,17 @@ int run(const std::string& config_path, const std::string& domain, HookOp op,
     write_all(2, text);
     return failure_exit_status(op);
   };
+  const std::string shown = printable(domain);
+
+  // The name libvirt passes becomes the claims' owner, a marker file's name and part of log
+  // lines: at the events that add claims it must be one vfhook stores, and the domain's own.
+  // (release takes any name: it only looks up claims by it.)
+  const bool adds_claims = op == HookOp::prepare || op == HookOp::start || op == HookOp::reconnect;
+  if (adds_claims) {
+    if (auto named = check_domain_name(domain); !named)
+      return report("vfhook refused domain '" + shown + "': " + named.error().message +
+                    nothing_changed(op));
+  }
 
   auto config = load_config(config_path);
   if (!config)
@@ -32,10 +52,14 @@ int run(const std::string& config_path, const std::string& domain, HookOp op,
   if (op != HookOp::release) {
     auto xml_result = DomainXml::parse(xml);
     if (!xml_result)
-      return report("vfhook refused domain '" + domain + "': " + xml_result.error().message +
-                    "\nNothing was changed on the host.\n");
+      return report("vfhook refused domain '" + shown + "': " + xml_result.error().message +
+                    nothing_changed(op));
     parsed.emplace(std::move(*xml_result));
   }
+  if (adds_claims && parsed->name() != domain)
+    return report("vfhook refused domain '" + shown + "': libvirt names it '" + shown +
+                  "', but its XML's <name> is '" + printable(parsed->name()) +
+                  "'; vfhook keeps claims under the one name both agree on." + nothing_changed(op));
 
   auto backends = open_backends(*config);
   if (!backends)
@@ -69,7 +93,7 @@ int run(const std::string& config_path, const std::string& domain, HookOp op,
   if (op == HookOp::release || op == HookOp::reconnect) {
     // Heals a marker left behind (or missing, after an upgrade) whatever the handler did.
     if (auto synced = sync_domain_markers(config->state_dir, {domain}, ctx.store); !synced)
-      log.warning("domain " + domain + ": domain marker: " + synced.error().message);
+      log.warning("domain " + shown + ": domain marker: " + synced.error().message);
   }
   write_all(1, outcome.to_stdout);
   write_all(2, outcome.to_stderr);

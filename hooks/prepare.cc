@@ -5,6 +5,7 @@
 #include "hooks/handlers.h"
 #include "hooks/undo_stack.h"
 #include "hooks/vf_restore.h"
+#include "util/printable.h"
 #include "vfio/driver_binding.h"
 #include "vfio/vf_control.h"
 
@@ -19,7 +20,8 @@ HookOutcome refuse(const std::string& domain, const std::vector<std::string>& re
 }
 
 HookOutcome failed(const std::string& domain, const Error& error, bool undone, Logger& log) {
-  std::string text = "vfhook could not prepare domain '" + domain + "': " + error.message + "\n";
+  std::string text =
+      "vfhook could not prepare domain '" + printable(domain) + "': " + error.message + "\n";
   text += undone ? "Everything vfhook had done for this start was undone.\n"
                  : "Nothing was changed on the host.\n";
   log.error(text);
@@ -32,7 +34,8 @@ HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack
                         Logger& log) {
   std::vector<std::string> left = undo.unwind();
   if (left.empty()) return failed(domain, error, true, log);
-  std::string text = "vfhook could not prepare domain '" + domain + "': " + error.message + "\n";
+  std::string text =
+      "vfhook could not prepare domain '" + printable(domain) + "': " + error.message + "\n";
   text += "Undoing what vfhook had done for this start failed too:\n";
   for (const auto& step : left) text += "  - " + step + "\n";
   text +=
@@ -74,7 +77,7 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     return status;
   };
   UndoStack undo(ctx.log);
-  undo.push("drop the claims of domain '" + domain_name + "'",
+  undo.push("drop the claims of domain '" + printable(domain_name) + "'",
             [&ctx, &unrestored, vfs = claimed->newly_claimed] {
               std::vector<PciAddress> restored;
               for (const auto& vf : vfs)
@@ -101,7 +104,8 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
                                    " did not appear; is the IOMMU enabled (intel_iommu=on)?",
                                0},
                          undo, ctx.log);
-    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": bound to vfio-pci");
+    ctx.log.info("domain " + printable(domain_name) + ": " + port.describe() +
+                 ": bound to vfio-pci");
   }
 
   for (size_t i = 0; i < plan->ports.size(); ++i) {
@@ -116,12 +120,12 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
         !applied)
       return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
-    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": MAC/VLAN set");
+    ctx.log.info("domain " + printable(domain_name) + ": " + port.describe() + ": MAC/VLAN set");
   }
 
   undo.commit();
-  ctx.log.info("domain " + domain_name + ": prepared " + std::to_string(plan->ports.size()) +
-               " VF port(s)");
+  ctx.log.info("domain " + printable(domain_name) + ": prepared " +
+               std::to_string(plan->ports.size()) + " VF port(s)");
   return {};
 }
 

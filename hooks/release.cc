@@ -6,6 +6,7 @@
 #include "hooks/claims.h"
 #include "hooks/handlers.h"
 #include "hooks/vf_restore.h"
+#include "util/printable.h"
 
 namespace vfhook {
 
@@ -35,7 +36,7 @@ Status release_claims(const std::vector<Claim>& claims, HookContext& ctx,
         continue;
       }
     }
-    ctx.log.info("domain " + claim.domain + ": released " + claim.vf.to_string());
+    ctx.log.info("domain " + printable(claim.domain) + ": released " + claim.vf.to_string());
     restored.push_back(claim.vf);
   }
   return drop_claims(restored, ctx);
@@ -55,7 +56,8 @@ HookOutcome handle_release(const std::string& domain_name, HookContext& ctx) {
     problems.push_back(status.error().message);
   if (problems.empty()) return {};
 
-  std::string text = "vfhook could not fully restore the VFs of domain '" + domain_name + "':\n";
+  std::string text =
+      "vfhook could not fully restore the VFs of domain '" + printable(domain_name) + "':\n";
   for (const auto& p : problems) text += "  - " + p + "\n";
   text += "Their claims are kept so that nothing is lost; the next stop of this domain retries.\n";
   ctx.log.error(text);

@@ -5,13 +5,14 @@
 #include "hooks/handlers.h"
 #include "hooks/undo_stack.h"
 #include "hooks/vf_restore.h"
+#include "util/printable.h"
 #include "vfio/vf_control.h"
 
 namespace vfhook {
 namespace {
 
 HookOutcome failed(const std::string& domain, const Error& error, Logger& log) {
-  std::string text = "vfhook could not start domain '" + domain + "': " + error.message +
+  std::string text = "vfhook could not start domain '" + printable(domain) + "': " + error.message +
                      "\nThe VF settings vfhook had applied for this start were undone.\n";
   log.error(text);
   return {1, text, {}};
@@ -23,7 +24,8 @@ HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack
                         Logger& log) {
   std::vector<std::string> left = undo.unwind();
   if (left.empty()) return failed(domain, error, log);
-  std::string text = "vfhook could not start domain '" + domain + "': " + error.message + "\n";
+  std::string text =
+      "vfhook could not start domain '" + printable(domain) + "': " + error.message + "\n";
   text += "Undoing the VF settings vfhook had applied for this start failed too:\n";
   for (const auto& step : left) text += "  - " + step + "\n";
   text += "Check these VFs' settings before using them again.\n";
@@ -92,7 +94,8 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, change);
         !applied)
       return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
-    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": start settings applied");
+    ctx.log.info("domain " + printable(domain_name) + ": " + port.describe() +
+                 ": start settings applied");
   }
   undo.commit();
   return {};

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "util/printable.h"
+
 namespace vfhook::xmlnode {
 
 bool is_element(const xmlNode* node, const char* name) {
@@ -64,13 +66,7 @@ void write_pci_address(xmlNode* address, const PciAddress& pci) {
 }
 
 std::string printable(std::string_view text, size_t max) {
-  std::string shown;
-  for (char ch : text.substr(0, max)) {
-    auto u = static_cast<unsigned char>(ch);
-    shown += (u < 0x20 || u == 0x7f) ? '?' : ch;
-  }
-  if (text.size() > max) shown += "...";
-  return shown;
+  return vfhook::printable(text, max);
 }
 
 }  // namespace vfhook::xmlnode

@@ -60,8 +60,9 @@ Result<PciAddress> read_pci_address(const xmlNode* address);
 // Writes the four attributes in libvirt's own spelling (domain='0x0000' bus='0x01' ...).
 void write_pci_address(xmlNode* address, const PciAddress& pci);
 
-// Untrusted text made safe to quote in a message: at most `max` bytes, control characters
-// shown as '?', so a hostile value cannot forge lines in virsh's error or the journal.
+// Untrusted text made safe to quote in a message: at most `max` bytes, escaped by
+// vfhook::printable() (util/printable.h), so a hostile value cannot forge lines in virsh's
+// error or the journal.
 std::string printable(std::string_view text, size_t max = 64);
 
 }  // namespace vfhook::xmlnode

@@ -173,6 +173,43 @@ TEST_F(HookTest, AUtf16DocumentDoesNotHideAVfPort) {
   expect_refused_unchanged(*this, bed, utf16, "refused");
 }
 
+// ---- the domain's name, from argv --------------------------------------------------------------
+
+TEST_F(HookTest, ANameThatDiffersFromTheXmlsIsRefused) {
+  const std::string xml = two_port_domain(vfs);  // <name>vm1</name>
+  const auto before = bed.fingerprint();
+  for (const char* op : {"prepare", "start"}) {
+    HookResult result = bed.hook("vm2", op, xml);
+    EXPECT_EQ(result.exit_code, 1) << op << ": " << explain(result);
+    EXPECT_THAT(result.err, AllOf(HasSubstr("'vm2'"), HasSubstr("'vm1'"))) << op;
+  }
+  // At reconnect it is reported, the guest kept, and nothing re-claimed for either name.
+  HookResult reconnected = bed.hook("vm2", "reconnect", xml);
+  EXPECT_EQ(reconnected.exit_code, 0) << explain(reconnected);
+  EXPECT_THAT(reconnected.err, HasSubstr("'vm1'"));
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
+TEST_F(HookTest, ANameVfhookCannotStoreIsRefusedAndShownEscaped) {
+  struct Case {
+    std::string name, shown;
+  };
+  for (const Case& c :
+       {Case{"../x", "'../x'"}, Case{"vm\n1 forged line", "'vm\\x0a1 forged line'"},
+        Case{"vm\x1b[31mred", "'vm\\x1b[31mred'"}, Case{std::string(256, 'a'), "256 bytes"}}) {
+    // The XML carries the same name wherever XML can: only the argv check can catch these.
+    const std::string xml = domain_xml("vm1", hostdev_xml(vfs[0], false));
+    const auto before = bed.fingerprint();
+    HookResult result = bed.hook(c.name, "prepare", xml);
+    EXPECT_EQ(result.exit_code, 1) << explain(result);
+    EXPECT_THAT(result.err, HasSubstr(c.shown));
+    EXPECT_THAT(result.err, Not(HasSubstr("\x1b")));
+    EXPECT_THAT(result.err, Not(HasSubstr("\n1 forged")));
+    EXPECT_THAT(bed.claims(), IsEmpty());
+    EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+  }
+}
+
 TEST_F(HookTest, NotADomainIsRefused) {
   expect_refused_unchanged(*this, bed, "<hostdev>no domain here</hostdev>", "refused");
   expect_refused_unchanged(*this, bed, "<domain><name>x</name><devices><hostdev", "refused");

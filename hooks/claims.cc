@@ -26,17 +26,17 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
                                 [&](const Claim& c) { return c.vf == port.device; });
       if (claim != claims.end()) {
         if (claim->domain != domain)
-          result.refusals.push_back(port.describe() + ": domain '" + printable(claim->domain) +
+          result.refusals.push_back(port.describe() + ": domain '" + printable(claim->domain, 255) +
                                     "' is using this VF. Pick a free VF (vfctl status lists "
                                     "them) or stop '" +
-                                    printable(claim->domain) + "' first.");
+                                    printable(claim->domain, 255) + "' first.");
         continue;  // already ours: a prepare repeated after a crash
       }
       auto reservation = std::find_if(reservations.begin(), reservations.end(),
                                       [&](const Reservation& r) { return r.vf == port.device; });
       if (reservation != reservations.end() && reservation->domain != domain) {
         result.refusals.push_back(port.describe() + ": this VF is reserved for domain '" +
-                                  printable(reservation->domain) + "'. Pick a free VF.");
+                                  printable(reservation->domain, 255) + "'. Pick a free VF.");
         continue;
       }
       to_add.push_back(i);

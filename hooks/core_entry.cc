@@ -31,7 +31,7 @@ int run(const std::string& config_path, const std::string& domain, HookOp op,
     write_all(2, text);
     return failure_exit_status(op);
   };
-  const std::string shown = printable(domain);
+  const std::string shown = printable(domain, 255);
 
   // The name libvirt passes becomes the claims' owner, a marker file's name and part of log
   // lines: at the events that add claims it must be one vfhook stores, and the domain's own.
@@ -58,7 +58,7 @@ int run(const std::string& config_path, const std::string& domain, HookOp op,
   }
   if (adds_claims && parsed->name() != domain)
     return report("vfhook refused domain '" + shown + "': libvirt names it '" + shown +
-                  "', but its XML's <name> is '" + printable(parsed->name()) +
+                  "', but its XML's <name> is '" + printable(parsed->name(), 255) +
                   "'; vfhook keeps claims under the one name both agree on." + nothing_changed(op));
 
   auto backends = open_backends(*config);

@@ -141,8 +141,8 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
       std::optional<Vlan> vlan;
       check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
       if (stage != HookStage::prepare)
-        ctx.log.warning("domain " + printable(domain.name()) + ": " + who + " has no VF yet at " +
-                        (stage == HookStage::start ? "start" : "reconnect"));
+        ctx.log.warning("domain " + printable(domain.name(), 255) + ": " + who +
+                        " has no VF yet at " + (stage == HookStage::start ? "start" : "reconnect"));
       continue;
     }
 
@@ -175,7 +175,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, HookContext& ctx, HookStage
       continue;
     }
     if (!pool) {
-      ctx.log.info("domain " + printable(domain.name()) + ": " + who +
+      ctx.log.info("domain " + printable(domain.name(), 255) + ": " + who +
                    " is in no vfhook pool; leaving it to libvirt alone");
       continue;
     }
@@ -274,7 +274,7 @@ Result<std::vector<std::string>> check_host_ready(const PortPlan& plan, HookCont
 }
 
 std::string format_refusal(const std::string& domain, const std::vector<std::string>& refusals) {
-  std::string text = "vfhook refused to start domain '" + printable(domain) + "':\n";
+  std::string text = "vfhook refused to start domain '" + printable(domain, 255) + "':\n";
   for (const auto& line : refusals) text += "  - " + line + "\n";
   text += "Nothing was changed on the host.\n";
   return text;

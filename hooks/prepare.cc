@@ -21,7 +21,7 @@ HookOutcome refuse(const std::string& domain, const std::vector<std::string>& re
 
 HookOutcome failed(const std::string& domain, const Error& error, bool undone, Logger& log) {
   std::string text =
-      "vfhook could not prepare domain '" + printable(domain) + "': " + error.message + "\n";
+      "vfhook could not prepare domain '" + printable(domain, 255) + "': " + error.message + "\n";
   text += undone ? "Everything vfhook had done for this start was undone.\n"
                  : "Nothing was changed on the host.\n";
   log.error(text);
@@ -35,7 +35,7 @@ HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack
   std::vector<std::string> left = undo.unwind();
   if (left.empty()) return failed(domain, error, true, log);
   std::string text =
-      "vfhook could not prepare domain '" + printable(domain) + "': " + error.message + "\n";
+      "vfhook could not prepare domain '" + printable(domain, 255) + "': " + error.message + "\n";
   text += "Undoing what vfhook had done for this start failed too:\n";
   for (const auto& step : left) text += "  - " + step + "\n";
   text +=
@@ -77,7 +77,7 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     return status;
   };
   UndoStack undo(ctx.log);
-  undo.push("drop the claims of domain '" + printable(domain_name) + "'",
+  undo.push("drop the claims of domain '" + printable(domain_name, 255) + "'",
             [&ctx, &unrestored, vfs = claimed->newly_claimed] {
               std::vector<PciAddress> restored;
               for (const auto& vf : vfs)
@@ -104,7 +104,7 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
                                    " did not appear; is the IOMMU enabled (intel_iommu=on)?",
                                0},
                          undo, ctx.log);
-    ctx.log.info("domain " + printable(domain_name) + ": " + port.describe() +
+    ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
                  ": bound to vfio-pci");
   }
 
@@ -120,11 +120,12 @@ HookOutcome handle_prepare(const std::string& domain_name, const DomainXml& doma
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
         !applied)
       return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
-    ctx.log.info("domain " + printable(domain_name) + ": " + port.describe() + ": MAC/VLAN set");
+    ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
+                 ": MAC/VLAN set");
   }
 
   undo.commit();
-  ctx.log.info("domain " + printable(domain_name) + ": prepared " +
+  ctx.log.info("domain " + printable(domain_name, 255) + ": prepared " +
                std::to_string(plan->ports.size()) + " VF port(s)");
   return {};
 }

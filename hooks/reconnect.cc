@@ -13,14 +13,14 @@ HookOutcome handle_reconnect(const std::string& domain_name, const DomainXml& do
                              HookContext& ctx) {
   auto plan = plan_ports(domain, ctx, HookStage::reconnect);
   if (!plan) {
-    ctx.log.error("domain " + printable(domain_name) +
+    ctx.log.error("domain " + printable(domain_name, 255) +
                   ": reconnect: cannot read the host, claims left as "
                   "they are: " +
                   plan.error().message);
     return {};
   }
   for (const auto& refusal : plan->refusals)
-    ctx.log.warning("domain " + printable(domain_name) +
+    ctx.log.warning("domain " + printable(domain_name, 255) +
                     ": reconnect: running against policy: " + refusal);
 
   std::vector<Claim> stale;
@@ -35,11 +35,11 @@ HookOutcome handle_reconnect(const std::string& domain_name, const DomainXml& do
         // its settings as they are and only drop the claim.
         VF_TRY(mark_domain(ctx.config.state_dir, domain_name, claims));
         VF_TRY(txn.add_claim(claim_for(domain_name, port)));
-        ctx.log.warning("domain " + printable(domain_name) + ": reconnect: re-claimed " +
+        ctx.log.warning("domain " + printable(domain_name, 255) + ": reconnect: re-claimed " +
                         port.describe());
       } else if (held->domain != domain_name) {
-        ctx.log.error("domain " + printable(domain_name) + ": reconnect: " + port.describe() +
-                      " is claimed by domain '" + printable(held->domain) + "' as well");
+        ctx.log.error("domain " + printable(domain_name, 255) + ": reconnect: " + port.describe() +
+                      " is claimed by domain '" + printable(held->domain, 255) + "' as well");
       }
     }
     for (const Claim& claim : claims) {
@@ -50,14 +50,15 @@ HookOutcome handle_reconnect(const std::string& domain_name, const DomainXml& do
     return ok();
   });
   if (!synced) {
-    ctx.log.error("domain " + printable(domain_name) + ": reconnect: " + synced.error().message);
+    ctx.log.error("domain " + printable(domain_name, 255) +
+                  ": reconnect: " + synced.error().message);
     return {};
   }
   std::vector<std::string> problems;
   if (auto released = release_claims(stale, ctx, problems); !released)
     problems.push_back(released.error().message);
   for (const auto& p : problems)
-    ctx.log.error("domain " + printable(domain_name) +
+    ctx.log.error("domain " + printable(domain_name, 255) +
                   ": reconnect: releasing a stale claim: " + p);
   return {};
 }

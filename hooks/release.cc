@@ -36,7 +36,7 @@ Status release_claims(const std::vector<Claim>& claims, HookContext& ctx,
         continue;
       }
     }
-    ctx.log.info("domain " + printable(claim.domain) + ": released " + claim.vf.to_string());
+    ctx.log.info("domain " + printable(claim.domain, 255) + ": released " + claim.vf.to_string());
     restored.push_back(claim.vf);
   }
   return drop_claims(restored, ctx);
@@ -57,7 +57,7 @@ HookOutcome handle_release(const std::string& domain_name, HookContext& ctx) {
   if (problems.empty()) return {};
 
   std::string text =
-      "vfhook could not fully restore the VFs of domain '" + printable(domain_name) + "':\n";
+      "vfhook could not fully restore the VFs of domain '" + printable(domain_name, 255) + "':\n";
   for (const auto& p : problems) text += "  - " + p + "\n";
   text += "Their claims are kept so that nothing is lost; the next stop of this domain retries.\n";
   ctx.log.error(text);

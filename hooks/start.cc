@@ -12,7 +12,8 @@ namespace vfhook {
 namespace {
 
 HookOutcome failed(const std::string& domain, const Error& error, Logger& log) {
-  std::string text = "vfhook could not start domain '" + printable(domain) + "': " + error.message +
+  std::string text = "vfhook could not start domain '" + printable(domain, 255) +
+                     "': " + error.message +
                      "\nThe VF settings vfhook had applied for this start were undone.\n";
   log.error(text);
   return {1, text, {}};
@@ -25,7 +26,7 @@ HookOutcome rolled_back(const std::string& domain, const Error& error, UndoStack
   std::vector<std::string> left = undo.unwind();
   if (left.empty()) return failed(domain, error, log);
   std::string text =
-      "vfhook could not start domain '" + printable(domain) + "': " + error.message + "\n";
+      "vfhook could not start domain '" + printable(domain, 255) + "': " + error.message + "\n";
   text += "Undoing the VF settings vfhook had applied for this start failed too:\n";
   for (const auto& step : left) text += "  - " + step + "\n";
   text += "Check these VFs' settings before using them again.\n";
@@ -94,7 +95,7 @@ HookOutcome handle_start(const std::string& domain_name, const DomainXml& domain
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, change);
         !applied)
       return rolled_back(domain_name, applied.error().with_context(port.describe()), undo, ctx.log);
-    ctx.log.info("domain " + printable(domain_name) + ": " + port.describe() +
+    ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
                  ": start settings applied");
   }
   undo.commit();

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "engine/domain_marker.h"
+#include "util/printable.h"
+
 namespace vfhook {
 
 Claim claim_for(const std::string& domain, const PlannedPort& port) {
@@ -24,22 +27,23 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
       if (claim != claims.end()) {
         if (claim->domain != domain)
           result.refusals.push_back(
-              {port.describe(), "domain '" + claim->domain +
+              {port.describe(), "domain '" + printable(claim->domain, 255) +
                                     "' is using this VF. Pick a free VF of the pool or stop '" +
-                                    claim->domain + "' first."});
+                                    printable(claim->domain, 255) + "' first."});
         continue;  // already ours: a prepare repeated after a crash
       }
       auto reservation = std::find_if(reservations.begin(), reservations.end(),
                                       [&](const Reservation& r) { return r.vf == port.device; });
       if (reservation != reservations.end() && reservation->domain != domain) {
-        result.refusals.push_back(
-            {port.describe(),
-             "this VF is reserved for domain '" + reservation->domain + "'. Pick a free VF."});
+        result.refusals.push_back({port.describe(), "this VF is reserved for domain '" +
+                                                        printable(reservation->domain, 255) +
+                                                        "'. Pick a free VF."});
         continue;
       }
       to_add.push_back(i);
     }
     if (!result.refusals.empty()) return fail(ErrorKind::policy, "VFs held by other domains");
+    if (!to_add.empty()) VF_TRY(mark_domain(ctx.config.state_dir, domain, claims));
     for (size_t i : to_add) {
       VF_TRY(txn.add_claim(claim_for(domain, ports[i])));
       VF_TRY(txn.save_snapshot(snapshots[i]));
@@ -54,13 +58,22 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
 
 Status drop_claims(const std::vector<PciAddress>& vfs, EngineContext& ctx) {
   if (vfs.empty()) return ok();
-  return ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+  std::vector<std::string> owners;
+  VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    owners.clear();
+    VF_ASSIGN(claims, txn.claims());
+    for (const Claim& claim : claims)
+      if (std::find(vfs.begin(), vfs.end(), claim.vf) != vfs.end()) owners.push_back(claim.domain);
     for (const auto& vf : vfs) {
       VF_TRY(txn.remove_claim(vf));
       VF_TRY(txn.remove_snapshot(vf));
     }
     return ok();
-  });
+  }));
+  // A marker left behind only costs a later release a load of the core, which removes it.
+  if (auto synced = sync_domain_markers(ctx.config.state_dir, owners, ctx.store); !synced)
+    ctx.log.warning("claims dropped, but their domain markers were not: " + synced.error().message);
+  return ok();
 }
 
 }  // namespace vfhook

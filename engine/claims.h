@@ -20,7 +20,8 @@ struct ClaimResult {
 
 // In one BEGIN IMMEDIATE transaction: refuses (adding nothing) if any port's device is
 // claimed or reserved by another domain; otherwise claims every port not yet claimed by this
-// domain and saves its snapshot (snapshots[i] belongs to ports[i]).
+// domain and saves its snapshot (snapshots[i] belongs to ports[i]). The domain's marker
+// (engine/domain_marker.h) is written before the first claim is added.
 Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<PlannedPort>& ports,
                                 const std::vector<VfSnapshot>& snapshots, EngineContext& ctx);
 

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "util/printable.h"
 #include "vfio/driver_binding.h"
 #include "vfio/pci_topology.h"
 
@@ -160,8 +161,8 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       std::optional<Vlan> vlan;
       check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
       if (stage != Stage::prepare)
-        ctx.log.warning("domain " + domain.name() + ": " + who + " has no VF yet at " +
-                        (stage == Stage::start ? "start" : "reconnect"));
+        ctx.log.warning("domain " + printable(domain.name(), 255) + ": " + who +
+                        " has no VF yet at " + (stage == Stage::start ? "start" : "reconnect"));
       continue;
     }
 
@@ -195,7 +196,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       continue;
     }
     if (!pool) {
-      ctx.log.info("domain " + domain.name() + ": " + who +
+      ctx.log.info("domain " + printable(domain.name(), 255) + ": " + who +
                    " is in no vfhook pool; leaving it to libvirt alone");
       continue;
     }

@@ -5,6 +5,7 @@
 #include "engine/operations.h"
 #include "engine/undo_stack.h"
 #include "engine/vf_restore.h"
+#include "util/printable.h"
 #include "vfio/driver_binding.h"
 #include "vfio/vf_control.h"
 
@@ -52,7 +53,7 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& domain,
     return status;
   };
   UndoStack undo(ctx.log);
-  undo.push("drop the claims of domain '" + domain_name + "'",
+  undo.push("drop the claims of domain '" + printable(domain_name, 255) + "'",
             [&ctx, &unrestored, vfs = claimed->newly_claimed] {
               std::vector<PciAddress> restored;
               for (const auto& vf : vfs)
@@ -78,7 +79,8 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& domain,
                                    " did not appear; is the IOMMU enabled (intel_iommu=on)?",
                                0},
                          undo);
-    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": bound to vfio-pci");
+    ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
+                 ": bound to vfio-pci");
   }
 
   for (size_t i = 0; i < plan->ports.size(); ++i) {
@@ -93,12 +95,13 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& domain,
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
         !applied)
       return rolled_back(applied.error().with_context(port.describe()), undo);
-    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": MAC/VLAN set");
+    ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
+                 ": MAC/VLAN set");
   }
 
   undo.commit();
-  ctx.log.info("domain " + domain_name + ": prepared " + std::to_string(plan->ports.size()) +
-               " VF port(s)");
+  ctx.log.info("domain " + printable(domain_name, 255) + ": prepared " +
+               std::to_string(plan->ports.size()) + " VF port(s)");
   return {};
 }
 

@@ -7,7 +7,9 @@
 #include <set>
 
 #include "engine/claims.h"
+#include "engine/domain_marker.h"
 #include "engine/operations.h"
+#include "util/printable.h"
 
 namespace vfhook {
 
@@ -39,11 +41,13 @@ Outcome reconnect_domain(const std::string& domain_name, const DomainXml& domain
       if (held == claims.end()) {
         // No snapshot can be taken now (the guest already changed the VF): release will leave
         // its settings as they are and only drop the claim.
+        VF_TRY(mark_domain(ctx.config.state_dir, domain_name, claims));
         VF_TRY(txn.add_claim(claim_for(domain_name, port)));
-        ctx.log.warning("domain " + domain_name + ": reconnect: re-claimed " + port.describe());
+        ctx.log.warning("domain " + printable(domain_name, 255) + ": reconnect: re-claimed " +
+                        port.describe());
       } else if (held->domain != domain_name) {
-        outcome.problems.push_back(port.describe() + " is claimed by domain '" + held->domain +
-                                   "' as well");
+        outcome.problems.push_back(port.describe() + " is claimed by domain '" +
+                                   printable(held->domain, 255) + "' as well");
       }
     }
     for (const Claim& claim : claims)

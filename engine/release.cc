@@ -6,6 +6,7 @@
 #include "engine/claims.h"
 #include "engine/operations.h"
 #include "engine/vf_restore.h"
+#include "util/printable.h"
 
 namespace vfhook {
 
@@ -35,7 +36,7 @@ Status release_claims(const std::vector<Claim>& claims, EngineContext& ctx,
         continue;
       }
     }
-    ctx.log.info("domain " + claim.domain + ": released " + claim.vf.to_string());
+    ctx.log.info("domain " + printable(claim.domain, 255) + ": released " + claim.vf.to_string());
     restored.push_back(claim.vf);
   }
   return drop_claims(restored, ctx);

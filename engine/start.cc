@@ -5,6 +5,7 @@
 #include "engine/operations.h"
 #include "engine/undo_stack.h"
 #include "engine/vf_restore.h"
+#include "util/printable.h"
 #include "vfio/vf_control.h"
 
 namespace vfhook {
@@ -70,7 +71,8 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& domain, En
     if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, change);
         !applied)
       return rolled_back(applied.error().with_context(port.describe()), undo);
-    ctx.log.info("domain " + domain_name + ": " + port.describe() + ": start settings applied");
+    ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
+                 ": start settings applied");
   }
   undo.commit();
   return {};

@@ -2,8 +2,10 @@
 
 #include <optional>
 
+#include "engine/domain_marker.h"
 #include "engine/operations.h"
 #include "hooks/report.h"
+#include "model/names.h"
 #include "policy/config.h"
 #include "util/log.h"
 #include "util/printable.h"
@@ -11,6 +13,13 @@
 
 namespace vfhook {
 namespace {
+
+// What a refusal adds: at prepare/start the domain does not start; at reconnect the running
+// guest is kept and its claims are left as they are.
+std::string nothing_changed(HookOp op) {
+  return op == HookOp::reconnect ? "\nvfhook left the domain's VF claims as they are.\n"
+                                 : "\nNothing was changed on the host.\n";
+}
 
 int run(const std::string& config_path, const std::string& domain, HookOp op, std::string_view xml,
         const BackendOpener& open_backends) {
@@ -20,7 +29,17 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
     write_all(2, text);
     return exit_status_for(op, true);
   };
-  std::string shown = printable(domain, 255);
+  const std::string shown = printable(domain, 255);
+
+  // The name libvirt passes becomes the claims' owner, a marker file's name and part of log
+  // lines: at the events that add claims it must be one vfhook stores, and the domain's own.
+  // (release takes any name: it only looks up claims by it.)
+  const bool adds_claims = op == HookOp::prepare || op == HookOp::start || op == HookOp::reconnect;
+  if (adds_claims) {
+    if (auto named = check_domain_name(domain); !named)
+      return report("vfhook refused domain '" + shown + "': " + named.error().message +
+                    nothing_changed(op));
+  }
 
   auto config = load_config(config_path);
   if (!config)
@@ -32,9 +51,13 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
     auto xml_result = DomainXml::parse(xml);
     if (!xml_result)
       return report("vfhook refused domain '" + shown + "': " + xml_result.error().message +
-                    "\nNothing was changed on the host.\n");
+                    nothing_changed(op));
     parsed.emplace(std::move(*xml_result));
   }
+  if (adds_claims && parsed->name() != domain)
+    return report("vfhook refused domain '" + shown + "': libvirt names it '" + shown +
+                  "', but its XML's <name> is '" + printable(parsed->name(), 255) +
+                  "'; vfhook keeps claims under the one name both agree on." + nothing_changed(op));
 
   auto backends = open_backends(config_path, *config);
   if (!backends)
@@ -64,6 +87,11 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
       break;
     default:
       break;
+  }
+  if (op == HookOp::release || op == HookOp::reconnect) {
+    // Heals a marker left behind (or missing, after an upgrade) whatever the operation did.
+    if (auto synced = sync_domain_markers(config->state_dir, {domain}, ctx.store); !synced)
+      log.warning("domain " + shown + ": domain marker: " + synced.error().message);
   }
   HookReport hook_report = report_outcome(op, domain, outcome);
   if (!hook_report.text.empty()) {

@@ -34,17 +34,46 @@ bool parse_hook_call(int argc, const char* const* argv, HookCall& call);
 int failure_exit_status(HookOp op);
 
 enum class Work {
-  none,  // nothing for vfhook in this event: exit 0 at once
-  full,  // load the core and handle the event
+  none,    // nothing for vfhook in this event: exit 0 at once
+  full,    // load the core and handle the event
+  claims,  // work only if the domain holds claims: decide_by_claims() says
 };
 
+// True when the raw bytes of `xml` are what libxml2 reads, so that a search for a name finds
+// every element and attribute value that carries it: no NUL byte (UTF-16/32), no character
+// reference ("&#"), no DOCTYPE or ENTITY declaration, '<' first (after a UTF-8 byte order mark
+// and white space: else UTF-16/32 or EBCDIC), and an XML declaration, if any, that names UTF-8
+// or ASCII. (libvirt itself always sends plain UTF-8; this closes the fast path to anything
+// else.)
+bool is_plain_xml(std::string_view xml);
+
 // Decides from the event and the raw domain XML whether the core must run.
-// - prepare/start/reconnect: only when the XML mentions a hostdev (interfaces of type hostdev,
-//   <hostdev>, libvirt's resolved <actual type='hostdev'>) or vfhook's port namespace.
-// - release: also when it has an <interface type='network'>, because a VF libvirt chose from a
-//   hostdev network is no longer visible in the XML at release; the claims database knows.
-// - started/stopped/migrate/restore/other: nothing (vfhook restores at release, the last
-//   event, after libvirt's own restore).
+// - prepare/start: full when the XML mentions a hostdev (interfaces of type hostdev, <hostdev>,
+//   libvirt's resolved <actual type='hostdev'>) or vfhook's port namespace, or when it is not
+//   plain (is_plain_xml): then the core reads it, and refuses what is not UTF-8; else none.
+// - reconnect/release: full when it mentions them (or is not plain); else claims. The claims
+// database, not the
+//   XML, says what a domain holds: a VF removed with `virsh detach-device`, or one a hostdev
+//   network chose, no longer shows in the XML at release.
+// - started/stopped/migrate/restore/other: none (vfhook restores at release, the last event,
+//   after libvirt's own restore).
 Work decide_work(HookOp op, std::string_view domain_xml);
+
+// For Work::claims: whether the domain holds claims, by its marker file (engine/domain_marker.h):
+// none when the marker is certainly absent, full when it exists or anything is uncertain (the
+// config unreadable, too big, writable by others or not read with confidence by
+// find_state_dir, the markers directory missing: markers then predate this vfhook). Costs
+// open/fstat/read/close of the config and one or two stat() calls; no allocation.
+Work decide_by_claims(const char* config_path, std::string_view domain);
+
+inline constexpr std::string_view kDefaultStateDir = "/var/lib/vfhook";  // policy/config.h
+inline constexpr size_t kMaxFrontEndConfigBytes = 64 * 1024;
+
+// The state directory a vfhook config (TOML) sets: the value of its top-level
+// `state_dir = "..."` (or '...') line, kDefaultStateDir when no top-level line sets it. Returns
+// false when it cannot tell with certainty: a quoted or dotted key, a string with escapes, a
+// multi-line string, state_dir set twice, an unterminated array, a NUL byte, a value that is
+// not an absolute path without "..". `state_dir` then is unspecified. Points into `config`.
+bool find_state_dir(std::string_view config, std::string_view& state_dir);
 
 }  // namespace vfhook

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   else
     xml = std::string_view(buffer, static_cast<size_t>(kept));
 
+  // Every string handed over is NUL-terminated: argv's own, or the compiled-in default.
+  const char* config = call.config_path.empty() ? VFHOOK_CONFIG_PATH : call.config_path.data();
+  vfhook::Work work = vfhook::Work::none;
   if (problem != nullptr) {
     // Without its XML a domain cannot be checked: prepare and start refuse it (even one that
     // may have no VF: a VF port could hide in what was not read). reconnect must not fail: it
@@ -66,13 +69,16 @@ int main(int argc, char** argv) {
       case vfhook::HookOp::release:
         write_all(2, problem);
         write_all(2, ".\nvfhook releases the domain's VFs from its claims alone.\n");
+        work = vfhook::Work::claims;
         break;
       default:
         return 0;  // nothing for vfhook at these events
     }
-  } else if (vfhook::decide_work(call.op, xml) == vfhook::Work::none) {
-    return 0;
+  } else {
+    work = vfhook::decide_work(call.op, xml);
   }
+  if (work == vfhook::Work::claims) work = vfhook::decide_by_claims(config, call.domain);
+  if (work == vfhook::Work::none) return 0;
 
   void* core = dlopen(VFHOOK_CORE_LIBRARY, RTLD_NOW | RTLD_LOCAL);
   auto run = core ? reinterpret_cast<vfhook_hook_run_fn>(dlsym(core, "vfhook_hook_run")) : nullptr;
@@ -84,8 +90,6 @@ int main(int argc, char** argv) {
     // A broken install must not kill running guests on reconnect; everywhere else, refuse.
     return failure_status;
   }
-  // Every string handed over is NUL-terminated: argv's own, or the compiled-in default.
-  const char* config = call.config_path.empty() ? VFHOOK_CONFIG_PATH : call.config_path.data();
   return run(config, call.domain.data(), argv[argc - 3], call.subop.data(), call.extra.data(),
              xml.data(), xml.size());
 }

@@ -1,5 +1,6 @@
 #include "model/names.h"
 
+#include <cstdint>
 #include <string>
 
 #include "util/printable.h"
@@ -7,16 +8,44 @@
 namespace vfhook {
 namespace {
 
-bool is_control(char ch) {
-  auto u = static_cast<unsigned char>(ch);
-  return u < 0x20 || u == 0x7f;
+// Decodes one UTF-8 character at text[at]; returns its length, 0 when it is not valid UTF-8
+// (overlong forms, surrogates and code points over U+10FFFF are not).
+size_t utf8_char(std::string_view text, size_t at, uint32_t& code) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char lead = byte(at);
+  size_t length = lead < 0x80           ? 1
+                  : (lead >> 5) == 0x6  ? 2
+                  : (lead >> 4) == 0xe  ? 3
+                  : (lead >> 3) == 0x1e ? 4
+                                        : 0;
+  if (length == 0 || at + length > text.size()) return 0;
+  code = length == 1 ? lead : lead & (0x7f >> length);
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(at + i) & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (byte(at + i) & 0x3f);
+  }
+  static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kMinimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return length;
+}
+
+// Why a name is not one vfhook stores (claims database, log lines, marker files), or nullptr.
+const char* why_not_plain_name(std::string_view name) {
+  if (name.empty()) return "it is empty";
+  if (name.size() > 255) return "it is longer than 255 bytes";
+  for (size_t at = 0; at < name.size();) {
+    uint32_t code = 0;
+    size_t length = utf8_char(name, at, code);
+    if (length == 0) return "it is not UTF-8";
+    if (code == '/') return "it contains '/'";
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return "it contains a control character";
+    at += length;
+  }
+  return nullptr;
 }
 
 bool is_plain_name(std::string_view name) {
-  if (name.empty() || name.size() > 255) return false;
-  for (char ch : name)
-    if (ch == '/' || is_control(ch)) return false;
-  return true;
+  return why_not_plain_name(name) == nullptr;
 }
 
 bool is_alnum(char ch) {
@@ -30,10 +59,12 @@ bool is_hex(char ch) {
 }  // namespace
 
 Status check_domain_name(std::string_view name) {
-  if (!is_plain_name(name))
+  if (const char* why = why_not_plain_name(name))
     return fail(ErrorKind::invalid_input,
-                "domain name '" + printable(name) +
-                    "' refused: it must be 1..255 bytes without '/' or control characters");
+                "domain name '" + printable(name) + "' (" + std::to_string(name.size()) +
+                    " bytes) refused: " + why +
+                    "; vfhook takes names of 1..255 bytes of UTF-8 without '/' or control "
+                    "characters");
   return ok();
 }
 

@@ -10,8 +10,10 @@
 
 namespace vfhook {
 
-// Domain name: 1..255 bytes, no '/', no control characters. libvirt allows much more, but a
-// name that would break a log line or a path is refused.
+// Domain name, as vfhook stores it (a claim's owner, a marker file's name, log lines): 1..255
+// bytes of UTF-8 without '/' or control characters (C0, DEL, C1). libvirt allows anything but
+// '/'; its XML is UTF-8 and cannot hold most control characters anyway. The message shows the
+// name escaped (util/printable.h) and says which rule it breaks.
 Status check_domain_name(std::string_view name);
 // Domain UUID in libvirt's form "c7a5fdbd-cdaf-9455-926a-d65c16db1809" (hex, any case).
 Status check_uuid(std::string_view uuid);
@@ -24,7 +26,7 @@ bool is_valid_user_alias(std::string_view alias);
 bool is_safe_name(std::string_view name);
 // An interface name the kernel accepts: a safe name of at most 15 characters, without ':'.
 bool is_interface_name(std::string_view name);
-// libvirt network name: 1..255 bytes, no '/', no control characters.
+// libvirt network name: the same rule as a domain name.
 bool is_valid_network_name(std::string_view name);
 
 }  // namespace vfhook

@@ -1,4 +1,4 @@
-// SimulatedKernelSysfs: a DirSysfs over a fake tree (tests/support/fake_sysfs_tree.h) that
+// SimulatedKernelSysfs: a DirSysfs over a fake tree (testing/fake_sysfs_tree.h) that
 // reacts to writes the way the kernel does, so driver binding and VF creation can be tested
 // end to end, including from the hook binary in black-box tests.
 //

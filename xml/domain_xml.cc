@@ -63,6 +63,16 @@ struct DomainXml::Impl {
 
 namespace {
 
+// "interface 52:54:00:aa:00:01 on 0000:01:10.2": tells apart two ports with one MAC.
+std::string describe_with_host(const VfPort& port) {
+  std::string text = port.describe();
+  if (port.host)
+    text += " on " + port.host->to_string();
+  else
+    text += " (VF port #" + std::to_string(port.ordinal + 1) + ")";
+  return text;
+}
+
 std::string element_text(const xmlNode* node) {
   xmlnode::XmlCharPtr content(xmlNodeGetContent(node));
   return content ? std::string(xmlnode::c(content.get())) : std::string();
@@ -100,10 +110,31 @@ Result<DomainXml> DomainXml::parse(std::string_view text) {
     impl->numa_nodes = std::move(nodes);
   }
 
+  // Matching records to ports, and the host work per port, grow with their numbers.
+  if (size_t records = count_record_elements(root); records > kMaxPortRecords)
+    return fail(ErrorKind::invalid_input,
+                "domain XML refused: it has more than " + std::to_string(kMaxPortRecords) +
+                    " vfhook port records (" + std::to_string(records) + ")");
   VF_ASSIGN(scanned, scan_vf_ports(root, read_record_keys(root)));
+  if (scanned.size() > kMaxVfPorts)
+    return fail(ErrorKind::invalid_input, "domain XML refused: it has more than " +
+                                              std::to_string(kMaxVfPorts) + " VF ports (" +
+                                              std::to_string(scanned.size()) + ")");
   for (ScannedPort& port : scanned) {
     impl->ports.push_back(std::move(port.port));
     impl->source_addresses.push_back(port.source_address);
+  }
+  // libvirt would set one MAC on two VFs, and a record naming it could not tell them apart.
+  for (size_t i = 0; i < impl->ports.size(); ++i) {
+    for (size_t j = i + 1; j < impl->ports.size(); ++j) {
+      const VfPort& a = impl->ports[i];
+      const VfPort& b = impl->ports[j];
+      if (a.mac && b.mac && *a.mac == *b.mac)
+        return fail(ErrorKind::invalid_input,
+                    "domain XML refused: two interfaces have MAC " + a.mac->to_string() + ": " +
+                        describe_with_host(a) + " and " + describe_with_host(b) +
+                        ". Give each its own MAC.");
+    }
   }
   return DomainXml(std::move(impl));
 }
@@ -127,7 +158,9 @@ std::vector<int> DomainXml::memory_numa_nodes() const {
 }
 
 Result<std::vector<PortRecord>> DomainXml::port_records() const {
-  return read_port_records(impl_->root());
+  VF_ASSIGN(records, read_port_records(impl_->root()));
+  VF_TRY(check_one_device_per_record(records, impl_->ports));
+  return records;
 }
 
 Status DomainXml::set_port_records(const std::vector<PortRecord>& records) {

@@ -3,11 +3,14 @@
 //
 // Parsing refuses any DOCTYPE or ENTITY (checked on the raw text before libxml2 runs, and on
 // the tree after), so nothing expands and no external entity is read; input over
-// kMaxDomainXmlBytes; anything but a namespace-less <domain> root. libxml2 runs with
+// kMaxDomainXmlBytes; anything but UTF-8; more elements, attributes, depth or namespace
+// declarations than xml/xml_shape.h allows; anything but a namespace-less <domain> root; more
+// than kMaxVfPorts VF ports or kMaxPortRecords port records. libxml2 runs with
 // XML_PARSE_NONET|XML_PARSE_NOERROR|XML_PARSE_NOWARNING, never NOENT/DTDLOAD/HUGE, and prints
 // nothing. Every refusal is ErrorKind::invalid_input with a message for the operator.
 //
-// parse() also validates, and refuses the whole document on a bad value in: <name> (1..255
+// parse() refuses two VF port interfaces with one MAC. It also validates, and refuses the whole
+// document on a bad value in: <name> (1..255
 // bytes, no '/' or control characters), <uuid>, <numatune><memory nodeset>, and every VF
 // port (below): PCI addresses, MACs (unicast), aliases ([A-Za-z0-9_-]{1,64}), managed
 // (yes/no), VLAN (one tag 0..4094). Port records are validated only by port_records(), so a
@@ -45,6 +48,11 @@
 namespace vfhook {
 
 inline constexpr size_t kMaxDomainXmlBytes = 4 * 1024 * 1024;
+// A guest with more VF ports (or vfhook port records) than this is refused: real ones have a
+// few, a large NFV guest tens; every port costs host work at each event, and matching records
+// to ports grows with both numbers.
+inline constexpr size_t kMaxVfPorts = 256;
+inline constexpr size_t kMaxPortRecords = 256;
 
 enum class PortKind {
   interface_hostdev,  // <interface type='hostdev'>: libvirt sets MAC and one VLAN tag
@@ -86,8 +94,10 @@ class DomainXml {
   [[nodiscard]] std::vector<int> memory_numa_nodes() const;
 
   // vfhook's port records from <metadata>, validated; empty when there are none. Refuses
-  // unknown attributes or elements, a second vfhook element, and two records naming the
-  // same alias, MAC or host; errors name the record (#index, alias or MAC) and attribute.
+  // unknown attributes or elements, a second vfhook element, two records naming the same
+  // alias, MAC or host, a record that describes two of the domain's VF ports (say one by alias,
+  // another by MAC) and a port described by two records; errors name the record (#index, alias
+  // or MAC), the attribute or the devices.
   [[nodiscard]] Result<std::vector<PortRecord>> port_records() const;
   // Replaces vfhook's metadata element with these records (creating <metadata> if needed;
   // an empty list removes the element). Records are validated first (a Vlan must have an ID

@@ -283,4 +283,48 @@ RecordKeys read_record_keys(const xmlNode* root) {
   return keys;
 }
 
+size_t count_record_elements(const xmlNode* root) {
+  size_t count = 0;
+  for (const xmlNode* ports : vfhook_elements(root))
+    for (const xmlNode* port = ports->children; port != nullptr; port = port->next)
+      if (port->type == XML_ELEMENT_NODE) ++count;
+  return count;
+}
+
+bool record_describes(const PortRecord& record, const VfPort& port) {
+  if (record.alias && !port.alias.empty() && *record.alias == port.alias) return true;
+  if (port.kind != PortKind::hostdev) return record.mac && port.mac && *record.mac == *port.mac;
+  return record.host && port.host && *record.host == *port.host;
+}
+
+Status check_one_device_per_record(const std::vector<PortRecord>& records,
+                                   const std::vector<VfPort>& ports) {
+  for (size_t r = 0; r < records.size(); ++r) {
+    const VfPort* first = nullptr;
+    for (const VfPort& port : ports) {
+      if (!record_describes(records[r], port)) continue;
+      if (first != nullptr)
+        return fail(ErrorKind::invalid_input,
+                    record_label(r, records[r]) + " describes two devices, " + first->describe() +
+                        " and " + port.describe() +
+                        "; both would get its MAC, VLAN and settings. Name one device per "
+                        "record (by alias, mac or host).");
+      first = &port;
+    }
+  }
+  for (const VfPort& port : ports) {
+    std::optional<size_t> first;
+    for (size_t r = 0; r < records.size(); ++r) {
+      if (!record_describes(records[r], port)) continue;
+      if (first)
+        return fail(ErrorKind::invalid_input, port.describe() +
+                                                  " is described by two vfhook port records, " +
+                                                  record_label(*first, records[*first]) + " and " +
+                                                  record_label(r, records[r]) + "; keep one.");
+      first = r;
+    }
+  }
+  return ok();
+}
+
 }  // namespace vfhook

@@ -13,6 +13,7 @@
 
 #include "model/port_record.h"
 #include "util/result.h"
+#include "xml/domain_xml.h"
 
 namespace vfhook {
 
@@ -32,5 +33,15 @@ struct RecordKeys {
   std::vector<MacAddress> macs;
 };
 RecordKeys read_record_keys(const xmlNode* root);
+
+// How many elements vfhook's element(s) under <metadata> hold: the records, valid or not.
+size_t count_record_elements(const xmlNode* root);
+
+// Whether `record` names `port`: by alias, by mac (interfaces), by host (hostdevs).
+bool record_describes(const PortRecord& record, const VfPort& port);
+// Refuses a record that describes two of `ports`, and a port described by two records: each
+// would silently give one device's settings to another.
+Status check_one_device_per_record(const std::vector<PortRecord>& records,
+                                   const std::vector<VfPort>& ports);
 
 }  // namespace vfhook

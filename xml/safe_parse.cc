@@ -7,6 +7,8 @@
 #include <cctype>
 #include <string>
 
+#include "xml/utf8_document.h"
+
 namespace vfhook::xmlnode {
 namespace {
 
@@ -44,19 +46,25 @@ void collect_error(void* user, xmlError* error) {
 
 }  // namespace
 
-Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::string_view what) {
+Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::string_view what,
+                               const XmlLimits& limits) {
   std::string prefix = std::string(what) + " refused: ";
   if (text.empty()) return fail(ErrorKind::invalid_input, prefix + "it is empty");
   if (text.size() > max_bytes)
     return fail(ErrorKind::invalid_input, prefix + "it is " + std::to_string(text.size()) +
                                               " bytes, more than the limit of " +
                                               std::to_string(max_bytes));
+  // Everything below reads the raw bytes (and libxml2 is told they are UTF-8): they must be
+  // the characters libxml2 parses. libvirt writes UTF-8 only.
+  if (const char* why = why_not_utf8_xml(text))
+    return fail(ErrorKind::invalid_input, prefix + "it is not UTF-8: " + why);
   if (contains_nocase(text, "<!DOCTYPE"))
     return fail(ErrorKind::invalid_input,
                 prefix + "it declares a DOCTYPE; libvirt never sends one");
   if (contains_nocase(text, "<!ENTITY"))
     return fail(ErrorKind::invalid_input,
                 prefix + "it declares an ENTITY; libvirt never sends one");
+  VF_TRY(check_xml_shape(text, limits, prefix));
 
   xmlInitParser();
   std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
@@ -66,9 +74,11 @@ Result<DocPtr> parse_untrusted(std::string_view text, size_t max_bytes, std::str
   // libxml2's default of printing to stderr) never sees our input.
   ctxt->sax->serror = collect_error;
   ctxt->_private = &first;
-  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+  // UTF-8 and nothing else, whatever the text declares (XML_PARSE_IGNORE_ENC).
+  const int options =
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC;
   DocPtr doc(xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()), "domain.xml",
-                               nullptr, options));
+                               "UTF-8", options));
   if (!doc || !ctxt->wellFormed) {
     if (first.message.empty()) {
       const xmlError* last = xmlCtxtGetLastError(ctxt.get());

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "util/printable.h"
+
 namespace vfhook::xmlnode {
 
 bool is_element(const xmlNode* node, const char* name) {

@@ -61,6 +61,5 @@ Result<PciAddress> read_pci_address(const xmlNode* address);
 // Writes the four attributes in libvirt's own spelling (domain='0x0000' bus='0x01' ...).
 void write_pci_address(xmlNode* address, const PciAddress& pci);
 
-using ::vfhook::printable;
 
 }  // namespace vfhook::xmlnode

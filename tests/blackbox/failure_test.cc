@@ -1,6 +1,7 @@
 // Failures and refusals: a prepare or start that cannot finish undoes what it did, and every
 // policy refusal exits 1 with a message a person can act on, leaving the host as it was.
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "tests/blackbox/hook_test.h"
@@ -200,6 +201,52 @@ const Refusal kRefusals[] = {
      },
      "this VF does not belong to pool 'other'"},
 };
+
+// ---- one record, one device ------------------------------------------------------------------
+
+TEST_F(HookTest, ARecordThatMatchesTwoDevicesIsRefused) {
+  // The record names the first interface by alias and the second by MAC: both VFs would get
+  // its MAC, VLAN and settings.
+  const std::string xml = domain_xml(
+      "vm1",
+      interface_hostdev_xml({mac("52:54:00:aa:00:01"), vfs[0], false, 110, "ua-net0"}) +
+          interface_hostdev_xml({mac("52:54:00:aa:00:02"), vfs[1], false, 110, ""}),
+      port_record_xml(R"(alias="ua-net0" mac="52:54:00:aa:00:02" pool="provider" vlan="110")"));
+  const auto before = bed.fingerprint();
+  HookResult result = bed.hook("vm1", "prepare", xml);
+  EXPECT_EQ(result.exit_code, 1) << explain(result);
+  EXPECT_THAT(result.err, AllOf(HasSubstr("vfhook port record #1 (alias ua-net0)"),
+                                HasSubstr("interface 52:54:00:aa:00:01"),
+                                HasSubstr("interface 52:54:00:aa:00:02")));
+  EXPECT_THAT(bed.requests(), IsEmpty());
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
+TEST_F(HookTest, TwoInterfacesWithOneMacAreRefused) {
+  const std::string xml =
+      domain_xml("vm1",
+                 interface_hostdev_xml({mac("52:54:00:aa:00:01"), vfs[0], false, 110, ""}) +
+                     interface_hostdev_xml({mac("52:54:00:aa:00:01"), vfs[1], false, 110, ""}),
+                 port_record_xml(R"(mac="52:54:00:aa:00:01" pool="provider" vlan="110")"));
+  const auto before = bed.fingerprint();
+  HookResult result = bed.hook("vm1", "prepare", xml);
+  EXPECT_EQ(result.exit_code, 1) << explain(result);
+  EXPECT_THAT(result.err, AllOf(HasSubstr("52:54:00:aa:00:01"), HasSubstr("0000:01:10.0"),
+                                HasSubstr("0000:01:10.2")));
+  EXPECT_THAT(bed.requests(), IsEmpty());
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
+TEST_F(HookTest, PrepareThatCannotMarkTheDomainClaimsNothing) {
+  // Release trusts the marker to say that a domain holds claims: no claim without it.
+  std::ofstream(bed.state_dir() / "domains") << "a file where the markers directory belongs";
+  const auto before = bed.fingerprint();
+  HookResult prepared = bed.hook("vm1", "prepare", two_port_domain(vfs));
+  EXPECT_EQ(prepared.exit_code, 1) << explain(prepared);
+  EXPECT_THAT(prepared.err, HasSubstr("domain marker"));
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
 
 INSTANTIATE_TEST_SUITE_P(Policy, RefusalTest, ::testing::ValuesIn(kRefusals),
                          [](const auto& info) { return info.param.name; });

@@ -149,6 +149,67 @@ TEST_F(HookTest, DomainNameWithASlashIsRefused) {
   expect_refused_unchanged(*this, bed, xml, "refused");
 }
 
+// A VF port against policy (VLAN 50 belongs to the host's bridges) that the fast path cannot
+// see unless it reads the XML as libxml2 does: each form must still reach the policy.
+std::string host_bridge_vlan_port(const std::string& type_attribute) {
+  return "<interface " + type_attribute + " managed='no'><mac address='52:54:00:ee:00:01'/>" +
+         "<source>" + pci_address_xml(pci("0000:01:10.0")) + "</source>" +
+         "<vlan><tag id='50'/></vlan></interface>\n";
+}
+
+TEST_F(HookTest, CharacterReferencesDoNotHideAVfPort) {
+  for (const char* type : {"type='&#104;ostdev'", "type='&#x68;ostdev'", "type='h&#111;stdev'"}) {
+    const std::string xml = domain_xml("evil", host_bridge_vlan_port(type));
+    ASSERT_THAT(xml, Not(HasSubstr("hostdev"))) << type;
+    expect_refused_unchanged(*this, bed, xml, "reserved for the host's own bridges");
+  }
+}
+
+TEST_F(HookTest, AUtf16DocumentDoesNotHideAVfPort) {
+  const std::string utf8 = "<?xml version='1.0' encoding='UTF-16'?>\n" +
+                           domain_xml("evil", host_bridge_vlan_port("type='hostdev'"));
+  std::string utf16 = "\xff\xfe";  // little-endian, with its byte order mark
+  for (char ch : utf8) utf16 += std::string{ch, '\0'};
+  expect_refused_unchanged(*this, bed, utf16, "refused");
+}
+
+// ---- the domain's name, from argv --------------------------------------------------------------
+
+TEST_F(HookTest, ANameThatDiffersFromTheXmlsIsRefused) {
+  const std::string xml = two_port_domain(vfs);  // <name>vm1</name>
+  const auto before = bed.fingerprint();
+  for (const char* op : {"prepare", "start"}) {
+    HookResult result = bed.hook("vm2", op, xml);
+    EXPECT_EQ(result.exit_code, 1) << op << ": " << explain(result);
+    EXPECT_THAT(result.err, AllOf(HasSubstr("'vm2'"), HasSubstr("'vm1'"))) << op;
+  }
+  // At reconnect it is reported, the guest kept, and nothing re-claimed for either name.
+  HookResult reconnected = bed.hook("vm2", "reconnect", xml);
+  EXPECT_EQ(reconnected.exit_code, 0) << explain(reconnected);
+  EXPECT_THAT(reconnected.err, HasSubstr("'vm1'"));
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
+TEST_F(HookTest, ANameVfhookCannotStoreIsRefusedAndShownEscaped) {
+  struct Case {
+    std::string name, shown;
+  };
+  for (const Case& c :
+       {Case{"../x", "'../x'"}, Case{"vm\n1 forged line", "'vm\\x0a1 forged line'"},
+        Case{"vm\x1b[31mred", "'vm\\x1b[31mred'"}, Case{std::string(256, 'a'), "256 bytes"}}) {
+    // The XML carries the same name wherever XML can: only the argv check can catch these.
+    const std::string xml = domain_xml("vm1", hostdev_xml(vfs[0], false));
+    const auto before = bed.fingerprint();
+    HookResult result = bed.hook(c.name, "prepare", xml);
+    EXPECT_EQ(result.exit_code, 1) << explain(result);
+    EXPECT_THAT(result.err, HasSubstr(c.shown));
+    EXPECT_THAT(result.err, Not(HasSubstr("\x1b")));
+    EXPECT_THAT(result.err, Not(HasSubstr("\n1 forged")));
+    EXPECT_THAT(bed.claims(), IsEmpty());
+    EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+  }
+}
+
 TEST_F(HookTest, NotADomainIsRefused) {
   expect_refused_unchanged(*this, bed, "<hostdev>no domain here</hostdev>", "refused");
   expect_refused_unchanged(*this, bed, "<domain><name>x</name><devices><hostdev", "refused");
@@ -177,6 +238,25 @@ TEST_F(HookTest, OversizedStdinIsRefusedEvenIfItsStartShowsNoVf) {
   EXPECT_THAT(result.err, HasSubstr("larger than 4 MiB"));
   EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
 }
+
+// libxml2 2.9 handles the attributes of one element in quadratic time: 150,000 of them kept the
+// hook busy for minutes. Such a document is refused before libxml2 sees it.
+class AttributeHeavyXmlTest : public HookTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(AttributeHeavyXmlTest, IsRefusedNamingTheLimit) {
+  std::string attributes;
+  for (int i = 0; i < GetParam(); ++i) attributes += " a" + std::to_string(i) + "=''";
+  const std::string xml =
+      domain_xml("evil", hostdev_xml(vfs[0], false) + "<shmem" + attributes + "/>\n");
+  ASSERT_LT(xml.size(), 4u << 20);
+  expect_refused_unchanged(*this, bed, xml, "more than 256 attributes");
+  // At reconnect the same document is reported, and the guest kept.
+  HookResult reconnected = bed.hook("evil", "reconnect", xml);
+  EXPECT_EQ(reconnected.exit_code, 0) << reconnected.err;
+  EXPECT_THAT(reconnected.err, HasSubstr("more than 256 attributes"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Attributes, AttributeHeavyXmlTest, ::testing::Values(5000, 150000));
 
 class WritableConfigTest : public HookTest, public ::testing::WithParamInterface<mode_t> {};
 

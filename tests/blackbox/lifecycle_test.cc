@@ -298,6 +298,67 @@ TEST_F(HookTest, RepeatedPrepareDoesNotDoubleClaimAndReleaseStillRestoresTheDriv
   EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
 }
 
+// ---- claims the XML no longer shows ---------------------------------------------------------
+
+// A flat pool on enp1s0: a plain <hostdev> of one of its VFs needs no port record.
+const char* const kFlatConfig = R"(host_bridge_vlans = ["1-99"]
+
+[[pool]]
+name = "flat"
+pfs = ["enp1s0"]
+flat = true
+)";
+
+// What `virsh detach-device` leaves: a domain whose XML shows no VF at all.
+std::string detached_domain(const std::string& name) {
+  return domain_xml(name, "<disk type='file' device='disk'><target dev='vda'/></disk>\n");
+}
+
+TEST_F(HookTest, ReleaseRestoresAVfTheXmlNoLongerShows) {
+  bed.write_config(kFlatConfig);
+  const auto before = bed.fingerprint();
+  const std::string xml = domain_xml("vm7", hostdev_xml(vfs[0], false));
+  ASSERT_EQ(bed.hook("vm7", "prepare", xml).exit_code, 0);
+  ASSERT_EQ(bed.hook("vm7", "start", xml).exit_code, 0);
+  ASSERT_EQ(bed.driver(vfs[0]), "vfio-pci");
+  ASSERT_EQ(bed.claims().size(), 1u);
+
+  HookResult released = bed.hook("vm7", "release", detached_domain("vm7"), "end", "-");
+  EXPECT_EQ(released.exit_code, 0) << explain(released);
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  EXPECT_EQ(bed.driver(vfs[0]), "igbvf");
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
+TEST_F(HookTest, ReleaseLoadsTheCoreOnlyForADomainThatHoldsClaims) {
+  bed.write_config(kFlatConfig);
+  const std::string xml = domain_xml("vm7", hostdev_xml(vfs[0], false));
+  ASSERT_EQ(bed.hook("vm7", "prepare", xml).exit_code, 0);
+  // A config the front end reads (state_dir) but the core refuses: whoever loads the core says
+  // so on stderr.
+  std::ofstream(bed.config_path(), std::ios::app) << "front_end_does_not_care = 1\n";
+
+  HookResult stranger = bed.hook("vm9", "release", detached_domain("vm9"), "end", "-");
+  EXPECT_EQ(stranger.exit_code, 0) << explain(stranger);
+  EXPECT_EQ(stranger.err, "") << "a domain without claims: the core must not run";
+
+  HookResult holder = bed.hook("vm7", "release", detached_domain("vm7"), "end", "-");
+  EXPECT_EQ(holder.exit_code, 0) << explain(holder);
+  EXPECT_THAT(holder.err, HasSubstr("front_end_does_not_care")) << "vm7 holds a claim";
+}
+
+TEST_F(HookTest, ReconnectDropsTheClaimOfAVfTheXmlNoLongerShows) {
+  bed.write_config(kFlatConfig);
+  const std::string xml = domain_xml("vm7", hostdev_xml(vfs[0], false));
+  ASSERT_EQ(bed.hook("vm7", "prepare", xml).exit_code, 0);
+  ASSERT_EQ(bed.hook("vm7", "start", xml).exit_code, 0);
+
+  HookResult reconnected = bed.hook("vm7", "reconnect", detached_domain("vm7"));
+  EXPECT_EQ(reconnected.exit_code, 0) << explain(reconnected);
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  EXPECT_EQ(bed.driver(vfs[0]), "igbvf");
+}
+
 // ---- reconnect -----------------------------------------------------------------------------
 
 TEST_F(HookTest, ReconnectRestoresLostClaims) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/printable.h"
+
 namespace vfhook {
 namespace {
 
@@ -21,6 +23,19 @@ TEST(Names, DomainName) {
   EXPECT_FALSE(check_domain_name("a/b"));
   EXPECT_FALSE(check_domain_name("a\tb"));
   EXPECT_FALSE(check_domain_name(std::string(256, 'a')));
+  EXPECT_TRUE(check_domain_name(std::string(255, 'a')));
+  EXPECT_TRUE(check_domain_name("caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80")) << "UTF-8";
+  for (std::string_view bad :
+       {std::string_view("a\0b", 3), std::string_view("vm\x1b[31m"), std::string_view("a\x7f"),
+        std::string_view("a\xc2\x9b") /* C1 CSI */, std::string_view("\xff"),
+        std::string_view("\xc3") /* cut */, std::string_view("\xc0\xaf") /* overlong '/' */,
+        std::string_view("\xed\xa0\x80") /* a surrogate */})
+    EXPECT_FALSE(check_domain_name(bad)) << printable(bad);
+  auto refused = check_domain_name("vm\n1");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            "domain name 'vm\\x0a1' (4 bytes) refused: it contains a control character; vfhook "
+            "takes names of 1..255 bytes of UTF-8 without '/' or control characters");
 }
 
 TEST(Names, AliasAndPool) {

@@ -93,6 +93,23 @@ TEST(HostileXml, RefusesEmptyTruncatedAndGarbageInput) {
   refused(with_nul);
 }
 
+TEST(HostileXml, RefusesAnythingButUtf8) {
+  const std::string xml = domain_with(testing::kTwoInterfacePorts);
+  std::string utf16 = "\xff\xfe";
+  for (char ch : xml) utf16 += std::string{ch, '\0'};
+  EXPECT_TRUE(contains(refused(utf16), "not UTF-8")) << refused(utf16);
+  for (const char* encoding : {"UTF-16", "ISO-8859-1", "UTF-7", "EBCDIC-US"}) {
+    std::string declared = "<?xml version='1.0' encoding='" + std::string(encoding) + "'?>\n" + xml;
+    EXPECT_TRUE(contains(refused(declared), "not UTF-8")) << encoding;
+  }
+  for (const char* fine : {"\xef\xbb\xbf", "<?xml version='1.0' encoding='UTF-8'?>\n",
+                           "<?xml version='1.0'?>\n", "\n  "}) {
+    auto parsed = DomainXml::parse(fine + xml);
+    ASSERT_TRUE(parsed) << fine << ": " << parsed.error().message;
+    EXPECT_EQ(parsed->vf_ports().size(), 2u);
+  }
+}
+
 TEST(HostileXml, ParseErrorsPrintNothingToStderr) {
   ::testing::internal::CaptureStderr();
   refused("<domain><name>x</name><devices></domain>");
@@ -207,6 +224,76 @@ TEST(HostileXml, RefusesAHostileNetworkName) {
   std::string devices(testing::kResolvedNetwork);
   devices.replace(devices.find("sriov-pool"), 10, "a/../b");
   EXPECT_TRUE(contains(refused(domain_with(devices)), "network name"));
+}
+
+// ---- work bounded before libxml2 runs ---------------------------------------------------------
+
+// `count` attributes a0='' a1='' ... (unique names), each with a leading space.
+std::string attributes(size_t count, const std::string& prefix = "a") {
+  std::string text;
+  for (size_t i = 0; i < count; ++i) text += " " + prefix + std::to_string(i) + "=''";
+  return text;
+}
+
+TEST(HostileXml, RefusesMoreAttributesOnOneElementThanAnyDomainHas) {
+  EXPECT_TRUE(DomainXml::parse(domain_with("<shmem" + attributes(256) + "/>")));
+  std::string message = refused(domain_with("<shmem" + attributes(257) + "/>"));
+  EXPECT_TRUE(contains(message, "more than 256 attributes")) << message;
+  // Counted whatever the white space and quotes.
+  std::string tabs;
+  for (int i = 0; i < 257; ++i) tabs += "\ta" + std::to_string(i) + "\t=\t\"\"";
+  EXPECT_TRUE(contains(refused(domain_with("<shmem" + tabs + "/>")), "more than 256 attributes"));
+}
+
+TEST(HostileXml, RefusesMoreAttributesInAllThanAnyDomainHas) {
+  std::string many;
+  for (int i = 0; i < 499; ++i) many += "<shmem" + attributes(200) + "/>";  // 99,800
+  EXPECT_TRUE(DomainXml::parse(domain_with(many))) << "the fixture's own stay under 200";
+  std::string message = refused(domain_with(many + "<shmem" + attributes(200) + "/>"));
+  EXPECT_TRUE(contains(message, "more than 100000 attributes")) << message;
+}
+
+TEST(HostileXml, RefusesMoreElementsThanAnyDomainHas) {
+  std::string many;
+  for (int i = 0; i < 25000; ++i) many += "<a/>";
+  std::string message = refused(domain_with(many));
+  EXPECT_TRUE(contains(message, "more than 25000 elements")) << message;
+}
+
+TEST(HostileXml, RefusesDeeperNestingThanAnyDomainHas) {
+  // domain_with() nests <devices> two deep: 62 more reach the limit of 64.
+  auto nested = [](int depth) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) text += "<a x='>'>";
+    for (int i = 0; i < depth; ++i) text += "</a>";
+    return text;
+  };
+  EXPECT_TRUE(DomainXml::parse(domain_with(nested(62) + "<a/><a/><a/>")));
+  std::string message = refused(domain_with(nested(63)));
+  EXPECT_TRUE(contains(message, "nested more than 64 deep")) << message;
+}
+
+TEST(HostileXml, RefusesMoreNamespaceDeclarationsThanAnyDomainHas) {
+  std::string declarations;
+  for (int i = 0; i < 65; ++i)
+    declarations += "<n xmlns:p" + std::to_string(i) + "='urn:x" + std::to_string(i) + "'/>";
+  std::string message = refused(domain_with(declarations));
+  EXPECT_TRUE(contains(message, "more than 64 namespace declarations")) << message;
+}
+
+TEST(HostileXml, RefusesMoreVfPortsOrPortRecordsThanAnyDomainHas) {
+  std::string ports, records;
+  for (int i = 0; i < 257; ++i) {
+    char mac[18];
+    std::snprintf(mac, sizeof mac, "52:54:00:00:%02x:%02x", i >> 8, i & 0xff);
+    ports += hostdev_interface("domain='0x0000' bus='0x01' slot='0x10' function='0x2'", "", mac);
+    records += std::string("<vfhook:port mac='") + mac + "' pool='p'/>";
+  }
+  std::string message = refused(domain_with(ports));
+  EXPECT_TRUE(contains(message, "more than 256 VF ports")) << message;
+  message = refused(domain_with("", "<metadata><vfhook:ports xmlns:vfhook='urn:vfhook:ports:1'>" +
+                                        records + "</vfhook:ports></metadata>"));
+  EXPECT_TRUE(contains(message, "more than 256 vfhook port records")) << message;
 }
 
 }  // namespace

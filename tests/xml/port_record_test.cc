@@ -276,6 +276,29 @@ TEST(PortRecords, ABrokenRecordStillMarksItsNetworkInterfaceAsAPort) {
   EXPECT_FALSE(domain->port_records());
 }
 
+TEST(PortRecords, RefusesARecordThatDescribesTwoDevices) {
+  // hostdev0 is the interface with MAC :01; the record also names :02 by MAC.
+  std::string message =
+      refused(R"(<vfhook:port alias="hostdev0" mac="52:54:00:aa:00:02" pool="p"/>)");
+  EXPECT_NE(message.find("vfhook port record #1 (alias hostdev0) describes two devices, "
+                         "interface 52:54:00:aa:00:01 and interface 52:54:00:aa:00:02"),
+            std::string::npos)
+      << message;
+}
+
+TEST(PortRecords, RefusesADeviceDescribedByTwoRecords) {
+  std::string message = refused(R"(<vfhook:port alias="hostdev0" pool="p"/>)"
+                                R"(<vfhook:port mac="52:54:00:aa:00:01" pool="p"/>)");
+  EXPECT_NE(message.find("interface 52:54:00:aa:00:01 is described by two vfhook port records, "
+                         "vfhook port record #1 (alias hostdev0) and vfhook port record #2 "
+                         "(mac 52:54:00:aa:00:01)"),
+            std::string::npos)
+      << message;
+  // One record per device, by different keys, is fine.
+  EXPECT_TRUE(records_of(R"(<vfhook:port alias="hostdev0" pool="p"/>)"
+                         R"(<vfhook:port mac="52:54:00:aa:00:02" pool="p"/>)"));
+}
+
 TEST(PortRecords, ValidateAcceptsAMinimalRecord) {
   PortRecord by_host;
   by_host.host = pci("0000:01:10.1");

@@ -1,0 +1,195 @@
+// In-process tests of the engine's operations (prepare, start, release, reconnect) on the fakes
+// of testing/: sequences as libvirt and operators produce them, checked against what the fakes
+// were asked to do and the state they hold.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "engine/operations.h"
+#include "testing/engine_bed.h"
+
+namespace vfhook {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::EngineBed;
+
+// A domain with one managed='no' hostdev interface on VF `vf` of the bed's PF.
+std::string one_port_domain(const std::string& name, const PciAddress& vf, const char* mac,
+                            int vlan, const std::string& record_extra = "") {
+  char fn[8];
+  std::snprintf(fn, sizeof fn, "0x%x", vf.function);
+  char slot[8];
+  std::snprintf(slot, sizeof slot, "0x%02x", vf.slot);
+  return "<domain type='kvm'><name>" + name +
+         "</name><metadata><vfhook:ports xmlns:vfhook='urn:vfhook:ports:1'>"
+         "<vfhook:port mac='" +
+         mac + "' pool='provider' vlan='" + std::to_string(vlan) + "' " + record_extra +
+         "/></vfhook:ports></metadata><devices>"
+         "<interface type='hostdev' managed='no'><mac address='" +
+         mac + "'/><source><address type='pci' domain='0x0000' bus='0x01' slot='" + slot +
+         "' function='" + fn + "'/></source><vlan><tag id='" + std::to_string(vlan) +
+         "'/></vlan></interface></devices></domain>";
+}
+
+DomainXml parse(const std::string& xml) {
+  auto parsed = DomainXml::parse(xml);
+  EXPECT_TRUE(parsed) << parsed.error().message;
+  return std::move(*parsed);
+}
+
+TEST(EngineOperations, PrepareStartReleaseLeavesEveryVfAsItWas) {
+  EngineBed bed;
+  auto before = bed.fingerprint();
+  DomainXml domain = parse(one_port_domain("vm1", bed.vf(2), "52:54:00:aa:00:02", 120,
+                                           "qos='3' trust='on' max-tx-rate='100'"));
+
+  Outcome prepared = prepare_domain("vm1", domain, bed.ctx());
+  ASSERT_TRUE(prepared.ok()) << (prepared.error ? prepared.error->message : "refused");
+  EXPECT_EQ(bed.driver(bed.vf(2)), "vfio-pci");
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].domain, "vm1");
+  EXPECT_EQ(bed.claims()[0].vf, bed.vf(2));
+
+  Outcome started = start_domain("vm1", domain, bed.ctx());
+  ASSERT_TRUE(started.ok()) << (started.error ? started.error->message : "refused");
+  const VfState& vf2 = bed.netlink().pf("enp1s0")->vfs[2];
+  EXPECT_EQ(vf2.vlan.id, 120);
+  EXPECT_EQ(vf2.vlan.qos, 3);
+  EXPECT_EQ(vf2.trust, true);
+  EXPECT_EQ(vf2.max_tx_rate, 100u);
+
+  Outcome released = release_domain("vm1", bed.ctx());
+  EXPECT_TRUE(released.ok());
+  EXPECT_TRUE(released.problems.empty());
+  EXPECT_TRUE(bed.claims().empty());
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
+TEST(EngineOperations, APortOutsideThePoolIsRefusedAsDataAndNothingChanges) {
+  EngineBed bed;
+  auto before = bed.fingerprint();
+  DomainXml domain = parse(one_port_domain("vm1", bed.vf(1), "52:54:00:aa:00:01", 250));
+
+  Outcome outcome = prepare_domain("vm1", domain, bed.ctx());
+  ASSERT_EQ(outcome.status, Outcome::Status::refused);
+  ASSERT_EQ(outcome.refusals.size(), 1u);
+  EXPECT_THAT(outcome.refusals[0].subject, HasSubstr("PF enp1s0 VF 1"));
+  EXPECT_THAT(outcome.refusals[0].reason, HasSubstr("VLAN 250 is outside pool 'provider'"));
+  EXPECT_FALSE(outcome.error);
+  EXPECT_TRUE(bed.claims().empty());
+  EXPECT_TRUE(bed.netlink().requests().empty());
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
+TEST(EngineOperations, AVfHeldByARunningDomainIsRefusedToTheNextOne) {
+  EngineBed bed;
+  DomainXml first = parse(one_port_domain("vm1", bed.vf(3), "52:54:00:aa:00:03", 120));
+  DomainXml second = parse(one_port_domain("vm2", bed.vf(3), "52:54:00:aa:00:13", 130));
+  ASSERT_TRUE(prepare_domain("vm1", first, bed.ctx()).ok());
+  ASSERT_TRUE(start_domain("vm1", first, bed.ctx()).ok());
+  auto running = bed.fingerprint();
+
+  Outcome outcome = prepare_domain("vm2", second, bed.ctx());
+  ASSERT_EQ(outcome.status, Outcome::Status::refused);
+  ASSERT_EQ(outcome.refusals.size(), 1u);
+  EXPECT_THAT(outcome.refusals[0].reason, HasSubstr("domain 'vm1' is using this VF"));
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].domain, "vm1");
+  EXPECT_EQ(bed.fingerprint(), running);
+}
+
+// Defect 1 of issue 6: the config narrows while a guest runs, then libvirtd restarts. reconnect
+// used to treat the refused port's claim as stale: it restored the VF under the running QEMU
+// and dropped the claim, so another domain could take it.
+TEST(EngineOperations, ReconnectAfterTheConfigNarrowedKeepsTheRunningGuestsVf) {
+  EngineBed bed;
+  DomainXml domain = parse(
+      one_port_domain("vm1", bed.vf(2), "52:54:00:aa:00:02", 150, "qos='3' trust='on'"));
+  ASSERT_TRUE(prepare_domain("vm1", domain, bed.ctx()).ok());
+  ASSERT_TRUE(start_domain("vm1", domain, bed.ctx()).ok());
+  auto running = bed.fingerprint();
+  auto claims = bed.claims();
+  size_t requests = bed.netlink().requests().size();
+
+  bed.set_config(
+      "[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nvlans = [\"100-119\"]\n"
+      "allow_trust = false\n");
+  Outcome outcome = reconnect_domain("vm1", domain, bed.ctx());
+
+  EXPECT_EQ(outcome.status, Outcome::Status::done);
+  ASSERT_FALSE(outcome.problems.empty());
+  EXPECT_THAT(outcome.problems[0], HasSubstr("running against today's policy, kept as it is"));
+  EXPECT_EQ(bed.claims(), claims);
+  EXPECT_EQ(bed.fingerprint(), running);
+  EXPECT_EQ(bed.netlink().requests().size(), requests);
+
+  // The VF stays taken: a port the new policy allows is still refused that VF.
+  DomainXml other = parse(one_port_domain("vm2", bed.vf(2), "52:54:00:aa:00:12", 110));
+  Outcome refused = prepare_domain("vm2", other, bed.ctx());
+  ASSERT_EQ(refused.status, Outcome::Status::refused);
+  EXPECT_THAT(refused.refusals[0].reason, HasSubstr("domain 'vm1' is using this VF"));
+}
+
+TEST(EngineOperations, ReconnectReleasesOnlyClaimsOfVfsTheGuestNoLongerShows) {
+  EngineBed bed;
+  auto before = bed.fingerprint();
+  DomainXml two_ports = parse(
+      "<domain type='kvm'><name>vm1</name><devices>"
+      "<hostdev mode='subsystem' type='pci' managed='no'><source><address type='pci' "
+      "domain='0x0000' bus='0x01' slot='0x10' function='0x2'/></source></hostdev>"
+      "<hostdev mode='subsystem' type='pci' managed='no'><source><address type='pci' "
+      "domain='0x0000' bus='0x01' slot='0x10' function='0x4'/></source></hostdev>"
+      "</devices></domain>");
+  bed.set_config("[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nflat = true\n");
+  ASSERT_TRUE(prepare_domain("vm1", two_ports, bed.ctx()).ok());
+  ASSERT_EQ(bed.claims().size(), 2u);
+
+  // The second VF was detached while libvirtd was down: the live XML shows only the first.
+  DomainXml one_port = parse(
+      "<domain type='kvm'><name>vm1</name><devices>"
+      "<hostdev mode='subsystem' type='pci' managed='no'><source><address type='pci' "
+      "domain='0x0000' bus='0x01' slot='0x10' function='0x2'/></source></hostdev>"
+      "</devices></domain>");
+  Outcome outcome = reconnect_domain("vm1", one_port, bed.ctx());
+  EXPECT_TRUE(outcome.problems.empty());
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].vf, bed.vf(1));
+  EXPECT_EQ(bed.driver(bed.vf(1)), "vfio-pci");
+  EXPECT_EQ(bed.driver(bed.vf(2)), "igbvf");  // restored
+
+  EXPECT_TRUE(release_domain("vm1", bed.ctx()).ok());
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
+TEST(EngineOperations, AStartTheDriverRefusesIsUndoneAndReportedAsData) {
+  EngineBed bed;
+  DomainXml domain = parse(one_port_domain("vm1", bed.vf(4), "52:54:00:aa:00:04", 120,
+                                           "qos='2' trust='on'"));
+  ASSERT_TRUE(prepare_domain("vm1", domain, bed.ctx()).ok());
+  auto prepared = bed.fingerprint();
+  bed.netlink().refuse(VfAttribute::trust, EOPNOTSUPP);
+
+  Outcome outcome = start_domain("vm1", domain, bed.ctx());
+  ASSERT_EQ(outcome.status, Outcome::Status::failed);
+  ASSERT_TRUE(outcome.error);
+  EXPECT_THAT(outcome.error->message, HasSubstr("trust on"));
+  EXPECT_TRUE(outcome.host_was_changed);
+  EXPECT_TRUE(outcome.undo_failures.empty());
+  EXPECT_EQ(bed.fingerprint(), prepared);  // the QoS applied before trust was put back
+}
+
+TEST(EngineOperations, ReleaseOfADomainWithoutClaimsIsANoOp) {
+  EngineBed bed;
+  auto before = bed.fingerprint();
+  Outcome outcome = release_domain("never-started", bed.ctx());
+  EXPECT_TRUE(outcome.ok());
+  EXPECT_TRUE(outcome.problems.empty());
+  EXPECT_TRUE(bed.netlink().requests().empty());
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
+}  // namespace
+}  // namespace vfhook

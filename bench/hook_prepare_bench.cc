@@ -9,10 +9,7 @@
 #include <string>
 
 #include "engine/operations.h"
-#include "testing/fake_sysfs_tree.h"
-#include "testing/fake_vf_netlink.h"
-#include "testing/memory_logger.h"
-#include "testing/simulated_kernel_sysfs.h"
+#include "testing/engine_bed.h"
 
 namespace vfhook {
 namespace {
@@ -43,40 +40,9 @@ std::string four_vf_domain() {
 // The sysfs tree lives on tmpfs, as the real sysfs is in memory; the claims database on the
 // ordinary temporary filesystem, as /var/lib/vfhook is on disk.
 struct Bed {
-  testing::TempDir dir{"/dev/shm"};
-  testing::TempDir state_dir;
-  std::unique_ptr<testing::FakeSysfsTree> tree;
-  HostConfig config;
-  std::unique_ptr<SimulatedKernelSysfs> sysfs;
-  std::unique_ptr<DirSysfs> devfs;
-  RecordingVfNetlink netlink;
-  std::unique_ptr<Store> store;
-  SystemClock clock;
-  MemoryLogger log;
-  std::unique_ptr<EngineContext> ctx;
-
-  Bed() {
-    tree = std::move(*testing::FakeSysfsTree::create(dir.path()));
-    (void)tree->add_driver("igb");
-    (void)tree->add_driver("igbvf");
-    testing::PfSpec pf;
-    pf.address = *PciAddress::parse("0000:01:00.0");
-    pf.netdev = "enp1s0";
-    pf.num_vfs = 7;
-    (void)tree->add_pf(pf);
-    auto parsed = parse_config(
-        "[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nvlans = [\"100-199\"]\n"
-        "allow_trust = true\nallow_spoofchk_off = true\n",
-        "bench.toml");
-    config = *parsed;
-    config.state_dir = state_dir.path().string();
-    sysfs = std::make_unique<SimulatedKernelSysfs>(dir.path() / "sys", dir.path() / "dev");
-    devfs = std::make_unique<DirSysfs>(dir.path() / "dev");
-    netlink.add_pf("enp1s0", 2, true, 7);
-    store = std::move(*Store::open(config.state_dir + "/vfhook.db"));
-    ctx = std::make_unique<EngineContext>(
-        EngineContext{config, *sysfs, *devfs, netlink, *store, clock, log});
-  }
+  testing::EngineBed engine{"/dev/shm"};
+  EngineContext* ctx = &engine.ctx();
+  MemoryLogger& log = engine.log();
 };
 
 void BM_Prepare_Start_4VF(benchmark::State& state) {

@@ -110,9 +110,9 @@ class TestBed {
   void save_netlink();
 
   // What libvirt itself does around the hook for a hostdev interface or a VF it chose from a
-  // hostdev network (docs/design.md, "Events"), applied to the netlink state without entering the request
-  // log (that log is vfhook's): between prepare and start it saves the VF's admin MAC and VLAN
-  // and sets the interface's; between stopped and release it puts the saved ones back.
+  // hostdev network (docs/design.md, "Events"), applied to the netlink state without entering the
+  // request log (that log is vfhook's): between prepare and start it saves the VF's admin MAC and
+  // VLAN and sets the interface's; between stopped and release it puts the saved ones back.
   void libvirt_sets_net_config(const std::string& pf, int vf, const MacAddress& mac, uint16_t vlan);
   void libvirt_restores_net_config(const std::string& pf, int vf);
 

@@ -61,5 +61,8 @@ Result<PciAddress> read_pci_address(const xmlNode* address);
 // Writes the four attributes in libvirt's own spelling (domain='0x0000' bus='0x01' ...).
 void write_pci_address(xmlNode* address, const PciAddress& pci);
 
+// Untrusted text made safe to quote in a message (util/printable.h).
+using ::vfhook::printable;
+
 
 }  // namespace vfhook::xmlnode

@@ -16,6 +16,18 @@ std::string shown(std::string_view text) {
   return std::string(text.substr(0, 128));
 }
 
+// N of a PF's virtfnN entry. The kernel writes it in decimal without a sign or leading zeros;
+// anything else ("virtfn-1", or "virtfn01" next to "virtfn1") is not a kernel entry.
+Result<int> virtfn_index(std::string_view entry, const std::string& where) {
+  const std::string_view digits = entry.substr(6);
+  auto index = parse_sysfs_int(digits, where);
+  if (!index || *index < 0 || (digits.size() > 1 && digits.front() == '0')) {
+    return fail(ErrorKind::invalid_input,
+                where + ": '" + shown(digits) + "' is not a VF index (0, 1, 2, ...)");
+  }
+  return index;
+}
+
 }  // namespace
 
 std::string pci_device_path(const PciAddress& address) {
@@ -164,7 +176,7 @@ Result<std::optional<VfInfo>> PciTopology::vf_with_pf_name(const PciAddress& add
   bool found = false;
   for (const auto& entry : entries) {
     if (entry.rfind("virtfn", 0) != 0) continue;
-    VF_ASSIGN(index, parse_sysfs_int(std::string_view(entry).substr(6), pf_dev + "/" + entry));
+    VF_ASSIGN(index, virtfn_index(entry, pf_dev + "/" + entry));
     VF_ASSIGN(target, address_from_link(pf_dev + "/" + entry));
     if (target == address) {
       info.index = index;
@@ -235,12 +247,13 @@ Result<PfInfo> PciTopology::pf(std::string_view name_or_address) {
   VF_ASSIGN(entries, sysfs_.list(dev));
   for (const auto& entry : entries) {
     if (entry.rfind("virtfn", 0) != 0) continue;
-    VF_ASSIGN(index, parse_sysfs_int(std::string_view(entry).substr(6), dev + "/" + entry));
-    (void)index;
+    VF_ASSIGN(index, virtfn_index(entry, dev + "/" + entry));
     VF_ASSIGN(vf_address, address_from_link(dev + "/" + entry));
     auto vf_info = vf_with_pf_name(vf_address, &info.name);
     if (!vf_info) return fail(vf_info.error().with_context(label));
-    if (!*vf_info || (*vf_info)->pf != info.address) {
+    // A VF's index is that of the first virtfn link to it: another link to the same VF
+    // (virtfn0 and virtfn1 both to 01:10.0) would list it twice.
+    if (!*vf_info || (*vf_info)->pf != info.address || (*vf_info)->index != index) {
       return fail(ErrorKind::invalid_input, label + ": " + entry + " points to " +
                                                 vf_address.to_string() + ", which is not its VF");
     }

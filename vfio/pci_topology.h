@@ -68,7 +68,8 @@ class PciTopology {
 // Device directory for a PCI address below the sysfs root: "bus/pci/devices/<bdf>".
 std::string pci_device_path(const PciAddress& address);
 
-// Strict decimal parse of a small non-negative integer (sysfs counts, group numbers).
+// Strict decimal parse of a small integer: digits with an optional leading minus (sysfs counts
+// and group numbers; numa_node reads -1). Callers refuse what must not be negative.
 Result<int> parse_sysfs_int(std::string_view text, std::string_view what);
 
 }  // namespace vfhook

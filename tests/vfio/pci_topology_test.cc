@@ -129,6 +129,35 @@ TEST_F(PciTopologyTest, HostileVirtfnLinkIsInvalidInput) {
   EXPECT_NE(pf.error().message.find("virtfn1"), std::string::npos);
 }
 
+// Found by fuzz/sysfs_fuzz: "virtfn-1" gave a VF index of -1, and "virtfn01" next to
+// "virtfn1", or two virtfn links to one VF, listed that VF twice.
+TEST_F(PciTopologyTest, VirtfnEntriesMustBeTheKernelsOwn) {
+  PciTopology topology(tree->kernel());
+  const std::string pf_dir = "devices/pci0000:00/0000:01:00.0/";
+  for (const char* entry : {"virtfn-1", "virtfn01", "virtfn+1", "virtfn"}) {
+    std::filesystem::create_directories(dir.path() / entry);
+    auto fresh = testing::FakeSysfsTree::create(dir.path() / entry);
+    ASSERT_TRUE(fresh) << fresh.error().message;
+    testing::PfSpec spec;
+    spec.address = pci("0000:01:00.0");
+    spec.netdev = "enp1s0";
+    spec.num_vfs = 2;
+    ASSERT_TRUE((*fresh)->add_pf(spec));
+    ASSERT_TRUE((*fresh)->make_link(pf_dir + entry, "../0000:01:10.2"));
+    PciTopology other((*fresh)->kernel());
+    auto pf = other.pf("enp1s0");
+    ASSERT_FALSE(pf) << entry;
+    EXPECT_EQ(pf.error().kind, ErrorKind::invalid_input) << entry;
+    EXPECT_NE(pf.error().message.find(entry), std::string::npos) << pf.error().message;
+  }
+  // virtfn2 pointing at virtfn1's VF.
+  ASSERT_TRUE(tree->make_link(pf_dir + "virtfn2", "../0000:01:10.2"));
+  auto pf = topology.pf("enp1s0");
+  ASSERT_FALSE(pf);
+  EXPECT_EQ(pf.error().kind, ErrorKind::invalid_input);
+  EXPECT_NE(pf.error().message.find("virtfn2"), std::string::npos) << pf.error().message;
+}
+
 TEST_F(PciTopologyTest, GarbageInCountsIsInvalidInput) {
   ASSERT_TRUE(tree->write_file("devices/pci0000:00/0000:01:00.0/sriov_totalvfs", "7abc\n"));
   PciTopology topology(tree->kernel());

@@ -13,8 +13,8 @@
 namespace vfhook {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::EngineBed;
+using ::testing::HasSubstr;
 
 // A domain with one managed='no' hostdev interface on VF `vf` of the bed's PF.
 std::string one_port_domain(const std::string& name, const PciAddress& vf, const char* mac,
@@ -42,6 +42,8 @@ DomainXml parse(const std::string& xml) {
 
 TEST(EngineOperations, PrepareStartReleaseLeavesEveryVfAsItWas) {
   EngineBed bed;
+  // A unicast admin MAC to come back exactly (release never restores an all-zero one).
+  bed.netlink().pf("enp1s0")->vfs[2].mac = *MacAddress::parse("02:00:00:00:01:02");
   auto before = bed.fingerprint();
   DomainXml domain = parse(one_port_domain("vm1", bed.vf(2), "52:54:00:aa:00:02", 120,
                                            "qos='3' trust='on' max-tx-rate='100'"));
@@ -106,8 +108,8 @@ TEST(EngineOperations, AVfHeldByARunningDomainIsRefusedToTheNextOne) {
 // and dropped the claim, so another domain could take it.
 TEST(EngineOperations, ReconnectAfterTheConfigNarrowedKeepsTheRunningGuestsVf) {
   EngineBed bed;
-  DomainXml domain = parse(
-      one_port_domain("vm1", bed.vf(2), "52:54:00:aa:00:02", 150, "qos='3' trust='on'"));
+  DomainXml domain =
+      parse(one_port_domain("vm1", bed.vf(2), "52:54:00:aa:00:02", 150, "qos='3' trust='on'"));
   ASSERT_TRUE(prepare_domain("vm1", domain, bed.ctx()).ok());
   ASSERT_TRUE(start_domain("vm1", domain, bed.ctx()).ok());
   auto running = bed.fingerprint();
@@ -166,8 +168,8 @@ TEST(EngineOperations, ReconnectReleasesOnlyClaimsOfVfsTheGuestNoLongerShows) {
 
 TEST(EngineOperations, AStartTheDriverRefusesIsUndoneAndReportedAsData) {
   EngineBed bed;
-  DomainXml domain = parse(one_port_domain("vm1", bed.vf(4), "52:54:00:aa:00:04", 120,
-                                           "qos='2' trust='on'"));
+  DomainXml domain =
+      parse(one_port_domain("vm1", bed.vf(4), "52:54:00:aa:00:04", 120, "qos='2' trust='on'"));
   ASSERT_TRUE(prepare_domain("vm1", domain, bed.ctx()).ok());
   auto prepared = bed.fingerprint();
   bed.netlink().refuse(VfAttribute::trust, EOPNOTSUPP);

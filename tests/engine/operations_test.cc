@@ -300,6 +300,27 @@ TEST(EngineOperations, ThePfOfAVfPoolIsNotGivenToAGuest) {
   EXPECT_EQ(bed.fingerprint(), before);
 }
 
+// Defect 4: two running domains could use one MAC on one pool.
+TEST(EngineOperations, TwoDomainsMayNotUseOneMacOnOnePool) {
+  EngineBed bed;
+  ASSERT_TRUE(prepare_domain("vm1",
+                             parse(one_port_domain("vm1", bed.vf(2), "52:54:00:aa:00:02", 120)),
+                             bed.ctx())
+                  .ok());
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].mac, *MacAddress::parse("52:54:00:aa:00:02"));
+  auto running = bed.fingerprint();
+
+  Outcome outcome = prepare_domain(
+      "vm2", parse(one_port_domain("vm2", bed.vf(3), "52:54:00:aa:00:02", 130)), bed.ctx());
+  ASSERT_EQ(outcome.status, Outcome::Status::refused);
+  ASSERT_EQ(outcome.refusals.size(), 1u);
+  EXPECT_THAT(outcome.refusals[0].reason, HasSubstr("52:54:00:aa:00:02"));
+  EXPECT_THAT(outcome.refusals[0].reason, HasSubstr("'vm1'"));
+  EXPECT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.fingerprint(), running);
+}
+
 TEST(EngineOperations, ReleaseOfADomainWithoutClaimsIsANoOp) {
   EngineBed bed;
   auto before = bed.fingerprint();

@@ -24,8 +24,10 @@ TEST_F(HookTest, TwoPortInterfaceDomainPrepareStartRelease) {
     EXPECT_TRUE(bed.vfio_node_exists(bed.iommu_group(vfs[i]))) << vfs[i].to_string();
   }
   EXPECT_EQ(bed.driver(vfs[2]), "igbvf");  // a VF the domain does not use stays as it was
-  EXPECT_THAT(bed.claims(), UnorderedElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0},
-                                                 Claim{vfs[1], "vm1", "provider", "enp1s0", 1}));
+  EXPECT_THAT(bed.claims(),
+              UnorderedElementsAre(
+                  Claim{vfs[0], "vm1", "provider", "enp1s0", 0, mac("52:54:00:aa:00:01")},
+                  Claim{vfs[1], "vm1", "provider", "enp1s0", 1, mac("52:54:00:aa:00:02")}));
   // libvirt sets MAC and the plain 802.1Q tag of a hostdev interface itself.
   EXPECT_THAT(bed.requests(), IsEmpty());
 
@@ -173,7 +175,8 @@ TEST_P(HostdevNetworkTest, VfChosenByLibvirtIsClaimedAtStartAndRestoredAtRelease
   bed.libvirt_sets_net_config("enp1s0", 1, mac("52:54:00:cc:00:01"), 0);
   HookResult started = bed.hook("vm4", "start", live);
   ASSERT_EQ(started.exit_code, 0) << explain(started);
-  EXPECT_THAT(bed.claims(), ElementsAre(Claim{vfs[1], "vm4", "provider", "enp1s0", 1}));
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[1], "vm4", "provider", "enp1s0", 1, mac("52:54:00:cc:00:01")}));
   EXPECT_THAT(bed.requests(), UnorderedElementsAre("set_vlan enp1s0 1 140 qos 0 proto 802.1Q",
                                                    "set_trust enp1s0 1 on"));
 
@@ -223,7 +226,8 @@ TEST_F(HookTest, ManagedInterfaceKeepsItsDriverAndGetsItsExtras) {
   HookResult prepared = bed.hook("vm5", "prepare", xml);
   ASSERT_EQ(prepared.exit_code, 0) << explain(prepared);
   EXPECT_EQ(bed.driver(vfs[3]), "igbvf") << "managed='yes': libvirt binds vfio-pci itself";
-  EXPECT_THAT(bed.claims(), ElementsAre(Claim{vfs[3], "vm5", "provider", "enp1s0", 3}));
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[3], "vm5", "provider", "enp1s0", 3, mac("52:54:00:dd:00:01")}));
 
   HookResult started = bed.hook("vm5", "start", xml);
   ASSERT_EQ(started.exit_code, 0) << explain(started);
@@ -372,8 +376,10 @@ TEST_F(HookTest, ReconnectRestoresLostClaims) {
 
   HookResult reconnected = bed.hook("vm1", "reconnect", xml);
   EXPECT_EQ(reconnected.exit_code, 0) << explain(reconnected);
-  EXPECT_THAT(bed.claims(), UnorderedElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0},
-                                                 Claim{vfs[1], "vm1", "provider", "enp1s0", 1}));
+  EXPECT_THAT(bed.claims(),
+              UnorderedElementsAre(
+                  Claim{vfs[0], "vm1", "provider", "enp1s0", 0, mac("52:54:00:aa:00:01")},
+                  Claim{vfs[1], "vm1", "provider", "enp1s0", 1, mac("52:54:00:aa:00:02")}));
   EXPECT_EQ(bed.requests().size(), requests) << "reconnect must not touch a running guest's VFs";
   EXPECT_EQ(bed.driver(vfs[0]), "vfio-pci");
 
@@ -397,7 +403,8 @@ TEST_F(HookTest, ReconnectReleasesClaimsTheDomainNoLongerUses) {
 
   HookResult reconnected = bed.hook("vm1", "reconnect", one_port);
   EXPECT_EQ(reconnected.exit_code, 0) << explain(reconnected);
-  EXPECT_THAT(bed.claims(), ElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0}));
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0, mac("52:54:00:aa:00:01")}));
   EXPECT_EQ(bed.driver(vfs[1]), "igbvf");
   EXPECT_EQ(bed.vf_state("enp1s0", 1), original_vf1);
 }

@@ -98,6 +98,7 @@ Status drop_claims(const std::vector<PciAddress>& vfs, EngineContext& ctx) {
       VF_TRY(txn.remove_claim(vf));
       VF_TRY(txn.remove_snapshot(vf));
     }
+    for (const auto& owner : owners) VF_TRY(txn.drop_admin_macs(owner));
     return ok();
   }));
   // A marker left behind only costs a later release a load of the core, which removes it.

@@ -264,6 +264,9 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       }
       std::optional<Vlan> vlan;
       check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
+      if (std::find(plan.libvirt_chooses_from.begin(), plan.libvirt_chooses_from.end(), pool) ==
+          plan.libvirt_chooses_from.end())
+        plan.libvirt_chooses_from.push_back(pool);
       if (stage != Stage::prepare)
         ctx.log.warning("domain " + printable(domain.name(), 255) + ": " + who +
                         " has no VF yet at " + (stage == Stage::start ? "start" : "reconnect"));

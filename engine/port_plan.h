@@ -67,6 +67,8 @@ struct PortPlan {
   std::vector<PlannedPort> ports;  // the ports vfhook manages, resolved
   std::vector<Refusal> refusals;   // policy violations
   PoolPfs pools;                   // the pools' PFs, as this plan resolved them
+  // Pools of the hostdev-network ports whose VF libvirt has not chosen yet (prepare).
+  std::vector<const Pool*> libvirt_chooses_from;
 };
 
 // Fails only when the host cannot be read (sysfs error); policy violations are refusals.

@@ -217,6 +217,27 @@ TEST_F(HookTest, ReleaseMendsAnAdminMacThatLibvirtsRestoreGotWrong) {
   EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
 }
 
+TEST_F(HookTest, ReleaseGivesAVfLibvirtChoseFromANetworkItsAdminMacBack) {
+  // vfhook first sees a VF libvirt chose from a hostdev network at start, after libvirt set its
+  // MAC; libvirt's restore leaves igbvf's MAC. The admin MAC recorded at prepare comes back.
+  const auto before = bed.fingerprint();
+  ASSERT_EQ(bed.hook("vm4", "prepare", unresolved_network_domain()).exit_code, 0);
+  bed.libvirt_sets_net_config("enp1s0", 1, mac("52:54:00:cc:00:01"), 0);
+  ASSERT_EQ(bed.hook("vm4", "start", resolved_as_hostdev_interface(vfs[1])).exit_code, 0);
+  bed.libvirt_restores_net_config("enp1s0", 1);
+  RecordingVfNetlink state = *FileVfNetlink::load(bed.netlink_path());
+  state.pf("enp1s0")->vfs[1].mac = mac("7a:31:0c:55:12:9e");  // what igb made up
+  ASSERT_TRUE(FileVfNetlink::save(bed.netlink_path(), state));
+  const size_t before_release = bed.requests().size();
+
+  HookResult released = bed.hook("vm4", "release", unresolved_network_domain(), "end", "-");
+  EXPECT_EQ(released.exit_code, 0) << explain(released);
+  EXPECT_THAT(requests_since(before_release),
+              UnorderedElementsAre("set_mac enp1s0 1 02:00:00:00:01:01", "set_trust enp1s0 1 off"));
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
 TEST_F(HookTest, ManagedInterfaceKeepsItsDriverAndGetsItsExtras) {
   const auto before = bed.fingerprint();
   const std::string xml = domain_xml(

@@ -321,6 +321,45 @@ TEST(EngineOperations, TwoDomainsMayNotUseOneMacOnOnePool) {
   EXPECT_EQ(bed.fingerprint(), running);
 }
 
+// Defect 5: a VF libvirt chose from a hostdev network came back at release with the MAC
+// libvirt's restore leaves, not the admin MAC it had: vfhook first saw it at start.
+TEST(EngineOperations, AVfLibvirtChoseFromANetworkGetsItsAdminMacBackAtRelease) {
+  EngineBed bed;
+  auto& vfs = bed.netlink().pf("enp1s0")->vfs;
+  for (size_t i = 0; i < vfs.size(); ++i)
+    vfs[i].mac = MacAddress{{0x02, 0x00, 0x00, 0x00, 0x01, static_cast<uint8_t>(i)}};
+  auto before = bed.fingerprint();
+  const std::string record =
+      "<metadata><vfhook:ports xmlns:vfhook='urn:vfhook:ports:1'><vfhook:port "
+      "mac='52:54:00:cc:00:01' pool='provider' vlan='140'/></vfhook:ports></metadata>";
+  DomainXml unresolved =
+      parse("<domain type='kvm'><name>vm4</name>" + record +
+            "<devices><interface type='network'><mac address='52:54:00:cc:00:01'/>"
+            "<source network='sriov-net'/></interface></devices></domain>");
+  DomainXml live =
+      parse("<domain type='kvm'><name>vm4</name>" + record +
+            "<devices><interface type='hostdev' managed='yes'><mac address='52:54:00:cc:00:01'/>"
+            "<source><address type='pci' domain='0x0000' bus='0x01' slot='0x10' function='0x2'/>"
+            "</source></interface></devices></domain>");
+
+  ASSERT_TRUE(prepare_domain("vm4", unresolved, bed.ctx()).ok());
+  // libvirt picks VF 1 (0000:01:10.2) and sets the interface's MAC.
+  bed.netlink().pf("enp1s0")->vfs[1].mac = *MacAddress::parse("52:54:00:cc:00:01");
+  Outcome started = start_domain("vm4", live, bed.ctx());
+  ASSERT_TRUE(started.ok()) << (started.error ? started.error->message : "refused");
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].vf, bed.vf(1));
+
+  // libvirt's restore puts back its VLAN and leaves the igbvf netdev's MAC.
+  bed.netlink().pf("enp1s0")->vfs[1].vlan = Vlan{};
+  bed.netlink().pf("enp1s0")->vfs[1].mac = *MacAddress::parse("7a:31:0c:55:12:9e");
+  Outcome released = release_domain("vm4", bed.ctx());
+  EXPECT_TRUE(released.ok());
+  EXPECT_TRUE(released.problems.empty());
+  EXPECT_TRUE(bed.claims().empty());
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
 TEST(EngineOperations, ReleaseOfADomainWithoutClaimsIsANoOp) {
   EngineBed bed;
   auto before = bed.fingerprint();

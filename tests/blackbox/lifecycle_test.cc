@@ -453,5 +453,35 @@ TEST_F(HookTest, ReconnectExitsZeroWhenTheHostCannotBeRead) {
   EXPECT_EQ(prepare.exit_code, 1) << explain(prepare);
 }
 
+// The host crashed with vm-gone running: no release ran, and the kernel re-created the VF at
+// boot. Its claim (and its snapshot of a VF that no longer exists) must not block this boot:
+// the test bed's core opens the store with this boot's id, as the hook does.
+TEST_F(HookTest, AClaimLeftBehindByTheLastBootDoesNotBlockAStart) {
+  {
+    StoreOptions earlier_boot;
+    earlier_boot.boot_id = "00000000-0000-4000-8000-000000000000";  // never a real boot id
+    auto store = Store::open((bed.state_dir() / "vfhook.db").string(), earlier_boot);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->transaction([&](StoreTransaction& tx) -> Status {
+      VF_TRY(tx.add_claim(Claim{vfs[0], "vm-gone", "provider", "enp1s0", 0}));
+      return tx.save_snapshot(VfSnapshot{vfs[0], "ixgbevf", true, {}});
+    }));
+  }
+  const std::string xml = one_port_domain("vm2", vfs[0], 110, R"(pool="provider" vlan="110")");
+  HookResult prepared = bed.hook("vm2", "prepare", xml);
+  ASSERT_EQ(prepared.exit_code, 0) << explain(prepared);
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[0], "vm2", "provider", "enp1s0", 0, mac("52:54:00:ee:00:01")}));
+  // The snapshot is this start's, not the dead boot's.
+  auto snapshot = bed.snapshot(vfs[0]);
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->driver, "igbvf");
+
+  HookResult released = bed.hook("vm2", "release", xml, "end", "-");
+  EXPECT_EQ(released.exit_code, 0) << explain(released);
+  EXPECT_EQ(bed.driver(vfs[0]), "igbvf");
+  EXPECT_THAT(bed.claims(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace vfhook::blackbox

@@ -201,7 +201,10 @@ Result<std::optional<Refusal>> vf_pool_pf_refusal(const std::string& who, const 
                                                   EngineContext& ctx) {
   const Pool* pool = pools.pool_of(device, PoolMode::vf);
   if (!pool) return std::optional<Refusal>{};
-  VF_ASSIGN(pf, with_context(topology.pf(device.to_string()), who));
+  // A PF that sysfs cannot describe (not SR-IOV capable, say) is still refused, by address.
+  auto pf = topology.pf(device.to_string());
+  const std::string pf_name = pf && !pf->name.empty() ? pf->name : device.to_string();
+  const std::vector<VfInfo> vfs = pf ? pf->vfs : std::vector<VfInfo>{};
   std::vector<Claim> claims;
   VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {
     VF_ASSIGN(all, txn.claims());
@@ -209,7 +212,7 @@ Result<std::optional<Refusal>> vf_pool_pf_refusal(const std::string& who, const 
     return ok();
   }));
   std::string at_stake;
-  for (const VfInfo& vf : pf.vfs) {
+  for (const VfInfo& vf : vfs) {
     if (!at_stake.empty()) at_stake += ", ";
     at_stake += vf.address.to_string();
     for (const Claim& claim : claims)
@@ -218,8 +221,7 @@ Result<std::optional<Refusal>> vf_pool_pf_refusal(const std::string& who, const 
   }
   if (at_stake.empty()) at_stake = "none now";
   return std::optional<Refusal>(Refusal{
-      who, "this device is PF " + (pf.name.empty() ? device.to_string() : pf.name) +
-               ", which backs pool '" + pool->name +
+      who, "this device is PF " + pf_name + ", which backs pool '" + pool->name +
                "': given to a guest, it is detached from the host, and every VF on it from the "
                "guests using them (VFs at stake: " +
                at_stake + "). Give the guest a VF of pool '" + pool->name +
@@ -316,11 +318,14 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       // In no pool. That is libvirt's business only when every pool's PFs are known: with a
       // PF reference that resolves to nothing, this device may well be the one it meant.
       std::string unresolved;
-      for (const auto& u : pools.unresolved)
-        if (u.pool->mode == (vf ? PoolMode::vf : PoolMode::pf)) {
-          if (!unresolved.empty()) unresolved += "; ";
-          unresolved += pools.unresolved_text(u.pool);
-        }
+      std::vector<const Pool*> named;
+      for (const auto& u : pools.unresolved) {
+        if (u.pool->mode != (vf ? PoolMode::vf : PoolMode::pf)) continue;
+        if (std::find(named.begin(), named.end(), u.pool) != named.end()) continue;
+        named.push_back(u.pool);
+        if (!unresolved.empty()) unresolved += "; ";
+        unresolved += pools.unresolved_text(u.pool);
+      }
       if (!unresolved.empty()) {
         plan.refusals.push_back(
             {who,

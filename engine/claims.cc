@@ -8,8 +8,21 @@
 namespace vfhook {
 
 Claim claim_for(const std::string& domain, const PlannedPort& port) {
-  return Claim{port.device, domain, port.pool ? port.pool->name : "", port.pf_name,
-               port.whole_device ? -1 : port.vf_index};
+  // The guest's MAC on this port: the interface's, or for a plain <hostdev> the record's (the
+  // MAC vfhook sets); a whole device has none of vfhook's.
+  std::optional<MacAddress> mac;
+  if (!port.whole_device) {
+    if (port.port.kind != PortKind::hostdev)
+      mac = port.port.mac;
+    else if (port.record)
+      mac = port.record->mac;
+  }
+  return Claim{port.device,
+               domain,
+               port.pool ? port.pool->name : "",
+               port.pf_name,
+               port.whole_device ? -1 : port.vf_index,
+               mac};
 }
 
 Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<PlannedPort>& ports,
@@ -40,6 +53,23 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
                                                         "'. Pick a free VF."});
         continue;
       }
+      // One MAC, one guest NIC on a pool's wire: two domains with the same MAC would steal
+      // each other's frames (and their DHCP leases).
+      Claim wanted = claim_for(domain, port);
+      if (wanted.mac) {
+        auto same_mac = std::find_if(claims.begin(), claims.end(), [&](const Claim& c) {
+          return c.domain != domain && c.pool == wanted.pool && c.mac == wanted.mac;
+        });
+        if (same_mac != claims.end()) {
+          result.refusals.push_back(
+              {port.describe(),
+               "MAC " + wanted.mac->to_string() + " is in use on pool '" + wanted.pool +
+                   "' by domain '" + printable(same_mac->domain, 255) + "' (" +
+                   same_mac->vf.to_string() + "). Give this interface a MAC of its own, or stop '" +
+                   printable(same_mac->domain, 255) + "' first."});
+          continue;
+        }
+      }
       to_add.push_back(i);
     }
     if (!result.refusals.empty()) return fail(ErrorKind::policy, "VFs held by other domains");
@@ -68,6 +98,7 @@ Status drop_claims(const std::vector<PciAddress>& vfs, EngineContext& ctx) {
       VF_TRY(txn.remove_claim(vf));
       VF_TRY(txn.remove_snapshot(vf));
     }
+    for (const auto& owner : owners) VF_TRY(txn.drop_admin_macs(owner));
     return ok();
   }));
   // A marker left behind only costs a later release a load of the core, which removes it.

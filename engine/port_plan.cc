@@ -1,5 +1,6 @@
 #include "engine/port_plan.h"
 
+#include <algorithm>
 #include <map>
 
 #include "util/printable.h"
@@ -24,31 +25,34 @@ std::string ranges_text(const std::vector<VlanRange>& ranges) {
   return text.empty() ? "none" : text;
 }
 
-bool pool_lists(const Pool& pool, std::string_view name, const PciAddress& address) {
-  std::string address_text = address.to_string();
-  for (const auto& pf : pool.pfs)
-    if ((!name.empty() && pf.ref == name) || pf.ref == address_text) return true;
-  return false;
-}
-
-const Pool* pool_of_vf(const HostConfig& config, const VfInfo& vf) {
-  for (const auto& pool : config.pools)
-    if (pool.mode == PoolMode::vf && pool_lists(pool, vf.pf_name, vf.pf)) return &pool;
-  return nullptr;
-}
-
-// A pool in "pf" mode that lists this device, by address or by its interface name.
-const Pool* pool_of_whole_device(const HostConfig& config, PciTopology& topology,
-                                 const PciAddress& device) {
-  for (const auto& pool : config.pools) {
-    if (pool.mode != PoolMode::pf) continue;
-    for (const auto& pf : pool.pfs) {
-      if (pf.ref == device.to_string()) return &pool;
-      if (PciAddress::parse(pf.ref)) continue;
-      if (auto info = topology.pf(pf.ref); info && info->address == device) return &pool;
-    }
+// "pools 'a' and 'b'".
+std::string pools_text(const std::vector<const Pool*>& pools) {
+  std::string text = "pools ";
+  for (size_t i = 0; i < pools.size(); ++i) {
+    if (i > 0) text += i + 1 == pools.size() ? " and " : ", ";
+    text += "'" + pools[i]->name + "'";
   }
-  return nullptr;
+  return text;
+}
+
+// A refusal for a port on a PF that two pools list (under two spellings: the config refuses
+// one spelling twice), or nullopt.
+std::optional<Refusal> two_pools_refusal(const std::string& who, const PciAddress& pf,
+                                         const PoolPfs& pools) {
+  auto it = pools.pools_by_pf.find(pf);
+  if (it == pools.pools_by_pf.end() || it->second.size() < 2) return std::nullopt;
+  return Refusal{who, "PF " + pf.to_string() + " is listed by " + pools_text(it->second) +
+                          " (by interface name in one and PCI address in another); a PF may be "
+                          "in one pool only, or the pools' policies contradict each other. Fix "
+                          "the vfhook config."};
+}
+
+// A pool that shares a PF with another pool, and that PF.
+std::optional<Refusal> pool_shares_pf_refusal(const std::string& who, const Pool& pool,
+                                              const PoolPfs& pools) {
+  for (const auto& pf : pools.pfs_of(pool))
+    if (auto refusal = two_pools_refusal(who, pf, pools)) return refusal;
+  return std::nullopt;
 }
 
 std::string vlan_text(const Vlan& vlan) {
@@ -132,6 +136,100 @@ std::string PlannedPort::describe() const {
   return text;
 }
 
+const Pool* PoolPfs::pool_of(const PciAddress& pf, PoolMode mode) const {
+  auto it = pools_by_pf.find(pf);
+  if (it == pools_by_pf.end()) return nullptr;
+  for (const Pool* pool : it->second)
+    if (pool->mode == mode) return pool;
+  return nullptr;
+}
+
+bool PoolPfs::lists(const Pool& pool, const PciAddress& pf) const {
+  auto it = pools_by_pf.find(pf);
+  if (it == pools_by_pf.end()) return false;
+  for (const Pool* listed : it->second)
+    if (listed == &pool) return true;
+  return false;
+}
+
+std::vector<PciAddress> PoolPfs::pfs_of(const Pool& pool) const {
+  std::vector<PciAddress> pfs;
+  for (const auto& [pf, listed] : pools_by_pf)
+    if (lists(pool, pf)) pfs.push_back(pf);
+  return pfs;
+}
+
+std::string PoolPfs::unresolved_text(const Pool* pool) const {
+  std::string text;
+  for (const auto& u : unresolved) {
+    if (pool && u.pool != pool) continue;
+    if (!text.empty()) text += "; ";
+    text += "pool '" + u.pool->name + "' lists PF '" + printable(u.ref) +
+            "', which is no PCI device on this host";
+  }
+  return text;
+}
+
+PoolPfs resolve_pool_pfs(const HostConfig& config, Sysfs& sysfs) {
+  PoolPfs resolved;
+  PciTopology topology(sysfs);
+  for (const Pool& pool : config.pools) {
+    for (const PoolPf& pf : pool.pfs) {
+      std::optional<PciAddress> address;
+      if (auto parsed = PciAddress::parse(pf.ref)) {
+        if (sysfs.exists(pci_device_path(*parsed))) address = *parsed;
+      } else if (auto device = topology.device_of_netdev(pf.ref); device) {
+        address = *device;
+      }
+      if (!address) {
+        resolved.unresolved.push_back({&pool, pf.ref});
+        continue;
+      }
+      auto& listed = resolved.pools_by_pf[*address];
+      if (std::find(listed.begin(), listed.end(), &pool) == listed.end()) listed.push_back(&pool);
+    }
+  }
+  return resolved;
+}
+
+namespace {
+
+// The PF of a VF pool given to a guest whole: libvirt (managed='yes', or a hostdev interface)
+// would detach it from the host, and every VF on it from the guests using them.
+Result<std::optional<Refusal>> vf_pool_pf_refusal(const std::string& who, const PciAddress& device,
+                                                  const PoolPfs& pools, PciTopology& topology,
+                                                  EngineContext& ctx) {
+  const Pool* pool = pools.pool_of(device, PoolMode::vf);
+  if (!pool) return std::optional<Refusal>{};
+  // A PF that sysfs cannot describe (not SR-IOV capable, say) is still refused, by address.
+  auto pf = topology.pf(device.to_string());
+  const std::string pf_name = pf && !pf->name.empty() ? pf->name : device.to_string();
+  const std::vector<VfInfo> vfs = pf ? pf->vfs : std::vector<VfInfo>{};
+  std::vector<Claim> claims;
+  VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    VF_ASSIGN(all, txn.claims());
+    claims = std::move(all);
+    return ok();
+  }));
+  std::string at_stake;
+  for (const VfInfo& vf : vfs) {
+    if (!at_stake.empty()) at_stake += ", ";
+    at_stake += vf.address.to_string();
+    for (const Claim& claim : claims)
+      if (claim.vf == vf.address)
+        at_stake += " (used by domain '" + printable(claim.domain, 255) + "')";
+  }
+  if (at_stake.empty()) at_stake = "none now";
+  return std::optional<Refusal>(Refusal{
+      who, "this device is PF " + pf_name + ", which backs pool '" + pool->name +
+               "': given to a guest, it is detached from the host, and every VF on it from the "
+               "guests using them (VFs at stake: " +
+               at_stake + "). Give the guest a VF of pool '" + pool->name +
+               "', or take the PF out of the pool in the vfhook config first."});
+}
+
+}  // namespace
+
 Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage stage) {
   PortPlan plan;
   auto records = domain.port_records();
@@ -141,6 +239,13 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
     return plan;
   }
   PciTopology topology(ctx.sysfs);
+  plan.pools = resolve_pool_pfs(ctx.config, ctx.sysfs);
+  const PoolPfs& pools = plan.pools;
+  auto unknown_pool = [](const std::string& who, const PortRecord& record) {
+    return Refusal{who, "its port record names pool '" + record.pool +
+                            "', which this host does not define. Fix the record or add the "
+                            "pool to the vfhook config."};
+  };
 
   for (const VfPort& port : domain.vf_ports()) {
     const PortRecord* record = find_record(*records, port);
@@ -152,14 +257,18 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       if (!record) continue;
       const Pool* pool = ctx.config.find_pool(record->pool);
       if (!pool) {
-        plan.refusals.push_back(
-            {who, "its port record names pool '" + record->pool +
-                      "', which this host does not define. Fix the record or add "
-                      "the pool to the vfhook config."});
+        plan.refusals.push_back(unknown_pool(who, *record));
+        continue;
+      }
+      if (auto shared = pool_shares_pf_refusal(who, *pool, pools)) {
+        plan.refusals.push_back(*shared);
         continue;
       }
       std::optional<Vlan> vlan;
       check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
+      if (std::find(plan.libvirt_chooses_from.begin(), plan.libvirt_chooses_from.end(), pool) ==
+          plan.libvirt_chooses_from.end())
+        plan.libvirt_chooses_from.push_back(pool);
       if (stage != Stage::prepare)
         ctx.log.warning("domain " + printable(domain.name(), 255) + ": " + who +
                         " has no VF yet at " + (stage == Stage::start ? "start" : "reconnect"));
@@ -173,39 +282,78 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
 
     VF_ASSIGN(vf, with_context(topology.vf(planned.device), who));
     const Pool* pool = nullptr;
+    PciAddress pf_address = planned.device;  // the PF whose pools decide: the device's own if whole
     if (vf) {
       planned.pf_name = vf->pf_name;
       planned.vf_index = vf->index;
       planned.iommu_group = vf->iommu_group;
       planned.driver = vf->driver;
       planned.host_netdev = vf->netdev;
+      pf_address = vf->pf;
       who = planned.describe();
-      pool = record ? ctx.config.find_pool(record->pool) : pool_of_vf(ctx.config, *vf);
+      pool = record ? ctx.config.find_pool(record->pool) : pools.pool_of(vf->pf, PoolMode::vf);
     } else {
       planned.whole_device = true;
       who = planned.describe();
-      pool = record ? ctx.config.find_pool(record->pool)
-                    : pool_of_whole_device(ctx.config, topology, planned.device);
+      pool =
+          record ? ctx.config.find_pool(record->pool) : pools.pool_of(planned.device, PoolMode::pf);
     }
 
+    if (auto shared = two_pools_refusal(who, pf_address, pools)) {
+      plan.refusals.push_back(*shared);
+      continue;
+    }
+    if (!vf) {
+      VF_ASSIGN(backing, vf_pool_pf_refusal(who, planned.device, pools, topology, ctx));
+      if (backing) {
+        plan.refusals.push_back(*backing);
+        continue;
+      }
+    }
     if (record && !pool) {
-      plan.refusals.push_back(
-          {who, "its port record names pool '" + record->pool +
-                    "', which this host does not define. Fix the record or add the "
-                    "pool to the vfhook config."});
+      plan.refusals.push_back(unknown_pool(who, *record));
       continue;
     }
     if (!pool) {
+      // In no pool. That is libvirt's business only when every pool's PFs are known: with a
+      // PF reference that resolves to nothing, this device may well be the one it meant.
+      std::string unresolved;
+      std::vector<const Pool*> named;
+      for (const auto& u : pools.unresolved) {
+        if (u.pool->mode != (vf ? PoolMode::vf : PoolMode::pf)) continue;
+        if (std::find(named.begin(), named.end(), u.pool) != named.end()) continue;
+        named.push_back(u.pool);
+        if (!unresolved.empty()) unresolved += "; ";
+        unresolved += pools.unresolved_text(u.pool);
+      }
+      if (!unresolved.empty()) {
+        plan.refusals.push_back(
+            {who,
+             std::string(vf ? "its PF " + (vf->pf_name.empty() ? vf->pf.to_string() : vf->pf_name) +
+                                  " (" + vf->pf.to_string() + ")"
+                            : "this device") +
+                 " is in no vfhook pool, but " + unresolved +
+                 ": it may be meant, and a device of a pool must not go out without the "
+                 "pool's policy. Fix the PF reference in the vfhook config (an interface "
+                 "name or PCI address of this host), or remove it."});
+        continue;
+      }
       ctx.log.info("domain " + printable(domain.name(), 255) + ": " + who +
                    " is in no vfhook pool; leaving it to libvirt alone");
       continue;
     }
     planned.pool = pool;
+    if (auto shared = pool_shares_pf_refusal(who, *pool, pools)) {
+      plan.refusals.push_back(*shared);
+      continue;
+    }
 
     if (vf) {
-      if (pool->mode != PoolMode::vf || !pool_lists(*pool, vf->pf_name, vf->pf)) {
-        plan.refusals.push_back({who, "this VF does not belong to pool '" + pool->name +
-                                          "'. Pick a VF of one of the pool's PFs."});
+      if (pool->mode != PoolMode::vf || !pools.lists(*pool, vf->pf)) {
+        std::string unresolved = pools.unresolved_text(pool);
+        plan.refusals.push_back({who, "this VF does not belong to pool '" + pool->name + "'" +
+                                          (unresolved.empty() ? "" : " (" + unresolved + ")") +
+                                          ". Pick a VF of one of the pool's PFs."});
         continue;
       }
       if (!pool->includes_vf_index(vf->index)) {
@@ -218,6 +366,13 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       if (pool->mode != PoolMode::pf) {
         plan.refusals.push_back({who, "this device is not an SR-IOV VF, and pool '" + pool->name +
                                           "' gives out VFs only."});
+        continue;
+      }
+      if (!pools.lists(*pool, planned.device)) {
+        std::string unresolved = pools.unresolved_text(pool);
+        plan.refusals.push_back({who, "this device is not one pool '" + pool->name + "' lists" +
+                                          (unresolved.empty() ? "" : " (" + unresolved + ")") +
+                                          ". Pick a device of the pool."});
         continue;
       }
       if (port.kind != PortKind::hostdev) {
@@ -233,7 +388,6 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       plan.ports.push_back(std::move(planned));
       continue;
     }
-
     std::optional<Vlan> vlan;
     size_t refusals_before = plan.refusals.size();
     check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
@@ -283,6 +437,17 @@ Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContex
         if (up)
           refusals.push_back({who, "the host itself uses this VF (interface " + *p.host_netdev +
                                        " is up). Take it down or pick another VF."});
+      }
+    }
+    if (p.whole_device) {
+      VF_ASSIGN(netdev, with_context(topology.netdev(p.device), who));
+      if (netdev) {
+        VF_ASSIGN(up, with_context(topology.netdev_admin_up(*netdev), who));
+        if (up)
+          refusals.push_back({who, "the host itself uses this device (interface " + *netdev +
+                                       " is up): given to a guest, the host loses it. Take it "
+                                       "down first (ip link set " +
+                                       *netdev + " down), or give the guest another device."});
       }
     }
     if (auto viable = check_iommu_group_viable(ctx.sysfs, p.device); !viable)

@@ -8,6 +8,7 @@
 // violation becomes a Refusal; the caller refuses the whole domain if there is any.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,9 +40,35 @@ struct PlannedPort {
   [[nodiscard]] std::string describe() const;
 };
 
+// The pools' PF references (interface names or PCI addresses) resolved against sysfs, once
+// per plan: every comparison of a PF with a pool is between canonical PCI addresses. A
+// reference that does not resolve (a typo, a PF that is gone) never turns policy off: it is
+// named in every refusal it could affect.
+struct PoolPfs {
+  struct Unresolved {
+    const Pool* pool = nullptr;
+    std::string ref;
+  };
+  std::map<PciAddress, std::vector<const Pool*>> pools_by_pf;  // every pool listing the PF
+  std::vector<Unresolved> unresolved;
+
+  // The pool of `mode` that lists this PF (the first, if the config lists it twice).
+  [[nodiscard]] const Pool* pool_of(const PciAddress& pf, PoolMode mode) const;
+  [[nodiscard]] bool lists(const Pool& pool, const PciAddress& pf) const;
+  [[nodiscard]] std::vector<PciAddress> pfs_of(const Pool& pool) const;
+  // "pool 'a' lists PF 'enp1s0x', which is no PCI device on this host", one per
+  // unresolved ref (of `pool` only, when given); "" when all resolve.
+  [[nodiscard]] std::string unresolved_text(const Pool* pool = nullptr) const;
+};
+
+PoolPfs resolve_pool_pfs(const HostConfig& config, Sysfs& sysfs);
+
 struct PortPlan {
   std::vector<PlannedPort> ports;  // the ports vfhook manages, resolved
   std::vector<Refusal> refusals;   // policy violations
+  PoolPfs pools;                   // the pools' PFs, as this plan resolved them
+  // Pools of the hostdev-network ports whose VF libvirt has not chosen yet (prepare).
+  std::vector<const Pool*> libvirt_chooses_from;
 };
 
 // Fails only when the host cannot be read (sysfs error); policy violations are refusals.

@@ -1,4 +1,5 @@
 // prepare: the first step of a start, before libvirt touches any hostdev.
+#include <algorithm>
 #include <set>
 
 #include "engine/claims.h"
@@ -7,6 +8,7 @@
 #include "engine/vf_restore.h"
 #include "util/printable.h"
 #include "vfio/driver_binding.h"
+#include "vfio/pci_topology.h"
 #include "vfio/vf_control.h"
 
 namespace vfhook {
@@ -21,6 +23,37 @@ Outcome rolled_back(Error error, UndoStack& undo) {
   return outcome;
 }
 
+// For the ports whose VF libvirt will choose from a hostdev network: the admin MAC of every
+// free VF it may choose, recorded for this domain. vfhook first sees the chosen VF at start,
+// after libvirt changed its MAC; release puts the recorded one back.
+Status record_network_admin_macs(const std::string& domain, const PortPlan& plan,
+                                 EngineContext& ctx) {
+  if (plan.libvirt_chooses_from.empty()) return ok();
+  PciTopology topology(ctx.sysfs);
+  std::vector<std::pair<PciAddress, MacAddress>> macs;
+  for (const Pool* pool : plan.libvirt_chooses_from) {
+    for (const PciAddress& pf_address : plan.pools.pfs_of(*pool)) {
+      VF_ASSIGN(pf, topology.pf(pf_address.to_string()));
+      if (pf.name.empty()) continue;  // no netdev: libvirt cannot set a MAC on its VFs either
+      VF_ASSIGN(link, ctx.netlink.read_pf(pf.name));
+      for (const VfInfo& vf : pf.vfs) {
+        if (!pool->includes_vf_index(vf.index)) continue;
+        for (const VfState& state : link.vfs)
+          if (state.index == vf.index) macs.emplace_back(vf.address, state.mac);
+      }
+    }
+  }
+  return ctx.store.transaction([&](StoreTransaction& txn) -> Status {
+    VF_ASSIGN(claims, txn.claims());
+    std::vector<std::pair<PciAddress, MacAddress>> free;
+    for (const auto& entry : macs)
+      if (std::none_of(claims.begin(), claims.end(),
+                       [&](const Claim& claim) { return claim.vf == entry.first; }))
+        free.push_back(entry);
+    return txn.record_admin_macs(domain, free);
+  });
+}
+
 }  // namespace
 
 Outcome prepare_domain(const std::string& domain_name, const DomainXml& domain,
@@ -28,6 +61,8 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& domain,
   auto plan = plan_ports(domain, ctx, Stage::prepare);
   if (!plan) return Outcome::failed_with(plan.error());
   if (!plan->refusals.empty()) return Outcome::refused_by(plan->refusals);
+  if (auto recorded = record_network_admin_macs(domain_name, *plan, ctx); !recorded)
+    return Outcome::failed_with(recorded.error());
   if (plan->ports.empty()) return {};
 
   auto host_refusals = check_host_ready(*plan, ctx);

@@ -54,6 +54,11 @@ Outcome release_domain(const std::string& domain_name, EngineContext& ctx) {
   if (!read) outcome.problems.push_back(read.error().message);
   if (auto status = release_claims(mine, ctx, outcome.problems); !status)
     outcome.problems.push_back(status.error().message);
+  // The admin MACs recorded at prepare served the claims made at start.
+  if (auto dropped = ctx.store.transaction(
+          [&](StoreTransaction& txn) { return txn.drop_admin_macs(domain_name); });
+      !dropped)
+    outcome.problems.push_back(dropped.error().message);
   return outcome;
 }
 

@@ -1,5 +1,6 @@
 // start: libvirt has bound hostdevs and set MAC/VLAN; QEMU is not running yet.
 #include <algorithm>
+#include <map>
 
 #include "engine/claims.h"
 #include "engine/operations.h"
@@ -32,11 +33,19 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& domain, En
   // shows such a VF either as <interface type='network'> with <actual type='hostdev'> or,
   // formatted as its actual type, as a plain <interface type='hostdev'>: so every port this
   // domain has not claimed yet is claimed here (claim_ports skips the ones prepare claimed).
+  // Such a VF's admin MAC before libvirt set it was recorded at prepare (with every free VF of
+  // the pool): it becomes the snapshot's original MAC, so release restores it exactly.
   std::vector<PciAddress> ours;
+  std::map<PciAddress, MacAddress> admin_macs;
   auto read = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
     VF_ASSIGN(claims, txn.claims());
     for (const Claim& claim : claims)
       if (claim.domain == domain_name) ours.push_back(claim.vf);
+    for (const PlannedPort& port : plan->ports) {
+      if (port.whole_device || port.port.kind == PortKind::hostdev) continue;
+      VF_ASSIGN(mac, txn.recorded_admin_mac(domain_name, port.device));
+      if (mac) admin_macs.emplace(port.device, *mac);
+    }
     return ok();
   });
   if (!read) return Outcome::failed_with(read.error());
@@ -46,6 +55,8 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& domain, En
     if (std::find(ours.begin(), ours.end(), port.device) != ours.end()) continue;
     auto snapshot = take_snapshot(port, FirstSeen::after_libvirt, ctx);
     if (!snapshot) return Outcome::failed_with(snapshot.error());
+    if (auto recorded = admin_macs.find(port.device); recorded != admin_macs.end())
+      snapshot->changed.mac = recorded->second;
     unseen.push_back(port);
     snapshots.push_back(std::move(*snapshot));
   }

@@ -24,7 +24,9 @@ namespace {
 // The schema this vfhook writes; initialize() migrates older databases step by step.
 //   1: claims, reservations, snapshots.
 //   2: claims.boot_id (NULL: an unknown boot) and claims.mac (NULL: none).
-constexpr int schema_version = 2;
+//   3: admin_macs (domain, vf, mac, boot_id): admin MACs recorded at prepare for VFs libvirt
+//      may choose from a hostdev network.
+constexpr int schema_version = 3;
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -265,6 +267,11 @@ class SqliteStore final : public Store, public StoreTransaction {
         VF_TRY(exec("ALTER TABLE claims ADD COLUMN mac TEXT"));
         if (boot_id_.empty()) return ok();
         return exec("UPDATE claims SET boot_id = ?1", {boot_id_});
+      case 2:
+        // boot_id as in claims: NULL for an unknown boot.
+        return exec(
+            "CREATE TABLE admin_macs (domain TEXT NOT NULL, vf TEXT NOT NULL, mac TEXT NOT NULL,"
+            " boot_id TEXT, PRIMARY KEY (domain, vf))");
       default:
         return fail(ErrorKind::internal, "claims database " + path_ +
                                              ": no migration from schema version " +
@@ -279,6 +286,7 @@ class SqliteStore final : public Store, public StoreTransaction {
     if (boot_id_.empty()) return ok();
     constexpr const char* other_boot = "boot_id IS NOT NULL AND boot_id <> ?1";
     VF_ASSIGN(dropped, read_claims(std::string(" WHERE ") + other_boot, {boot_id_}));
+    VF_TRY(exec(("DELETE FROM admin_macs WHERE " + std::string(other_boot)).c_str(), {boot_id_}));
     if (dropped.empty()) return ok();
     VF_TRY(exec(("DELETE FROM snapshots WHERE vf IN (SELECT vf FROM claims WHERE " +
                  std::string(other_boot) + ")")
@@ -406,6 +414,35 @@ class SqliteStore final : public Store, public StoreTransaction {
     }
     return exec("INSERT OR REPLACE INTO reservations (vf, domain, pool) VALUES (?1, ?2, ?3)",
                 {vf, reservation.domain, reservation.pool});
+  }
+
+  Status record_admin_macs(const std::string& domain,
+                           const std::vector<std::pair<PciAddress, MacAddress>>& macs) override {
+    VF_TRY(drop_admin_macs(domain));
+    std::optional<std::string> boot;
+    if (!boot_id_.empty()) boot = boot_id_;
+    for (const auto& [vf, mac] : macs)
+      VF_TRY(
+          exec("INSERT OR REPLACE INTO admin_macs (domain, vf, mac, boot_id)"
+               " VALUES (?1, ?2, ?3, ?4)",
+               {domain, vf.to_string(), mac.to_string(), opt_param(boot)}));
+    return ok();
+  }
+
+  Result<std::optional<MacAddress>> recorded_admin_mac(const std::string& domain,
+                                                       const PciAddress& vf) override {
+    const std::string key = vf.to_string();
+    VF_ASSIGN(q, query("SELECT mac FROM admin_macs WHERE domain = ?1 AND vf = ?2", {domain, key}));
+    VF_ASSIGN(row, q.step());
+    if (!row) return std::optional<MacAddress>();
+    VF_ASSIGN(text, q.text(0, "mac"));
+    auto mac = MacAddress::parse(text.value_or(""));
+    if (!mac) return fail(bad_row("admin_macs", key, mac.error().message));
+    return std::optional<MacAddress>(*mac);
+  }
+
+  Status drop_admin_macs(const std::string& domain) override {
+    return exec("DELETE FROM admin_macs WHERE domain = ?1", {domain});
   }
 
   Status remove_reservation(const PciAddress& vf) override {

@@ -36,6 +36,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/mac_address.h"
@@ -89,6 +90,16 @@ class StoreTransaction {
   // Re-adding the same reservation succeeds; a VF reserved by another domain is a conflict.
   virtual Status add_reservation(const Reservation& reservation) = 0;
   virtual Status remove_reservation(const PciAddress& vf) = 0;
+  // Admin MACs recorded at prepare for a domain, of the free VFs libvirt may choose for it from
+  // a hostdev network: the VF is first seen at start, after libvirt changed its MAC, and
+  // release restores the recorded one. Recording replaces the domain's earlier record.
+  // Recorded under the connection's boot id and dropped with the claims of other boots.
+  virtual Status record_admin_macs(const std::string& domain,
+                                   const std::vector<std::pair<PciAddress, MacAddress>>& macs) = 0;
+  virtual Result<std::optional<MacAddress>> recorded_admin_mac(const std::string& domain,
+                                                               const PciAddress& vf) = 0;
+  // Dropping a domain that has none succeeds.
+  virtual Status drop_admin_macs(const std::string& domain) = 0;
   // Keeps the first snapshot of a VF: a later save for the same VF is ignored.
   virtual Status save_snapshot(const VfSnapshot& snapshot) = 0;
   virtual Result<std::optional<VfSnapshot>> snapshot(const PciAddress& vf) = 0;

@@ -129,6 +129,14 @@ Result<bool> PciTopology::netdev_admin_up(std::string_view ifname) {
   return (flags & IFF_UP) != 0;
 }
 
+Result<std::optional<PciAddress>> PciTopology::device_of_netdev(std::string_view ifname) {
+  if (!is_safe_name(ifname)) return std::optional<PciAddress>{};
+  std::string link = "class/net/" + std::string(ifname) + "/device";
+  if (!sysfs_.exists(link)) return std::optional<PciAddress>{};
+  VF_ASSIGN(address, address_from_link(link));
+  return std::optional<PciAddress>(address);
+}
+
 Result<std::optional<std::string>> PciTopology::netdev(const PciAddress& address) {
   std::string dir = pci_device_path(address) + "/net";
   if (!sysfs_.exists(dir)) return std::optional<std::string>{};

@@ -53,6 +53,9 @@ class PciTopology {
   Result<std::vector<PciAddress>> iommu_group_devices(int group);
   // IFF_UP from class/net/<ifname>/flags.
   Result<bool> netdev_admin_up(std::string_view ifname);
+  // The PCI function behind a netdev (class/net/<ifname>/device); nullopt when there is no
+  // such interface, or it is not a PCI device, or the name could not be one.
+  Result<std::optional<PciAddress>> device_of_netdev(std::string_view ifname);
   // The first netdev under the device (devices/.../net/<if>), nullopt when none.
   Result<std::optional<std::string>> netdev(const PciAddress& address);
   Result<int> numa_node(const PciAddress& address);

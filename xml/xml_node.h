@@ -19,6 +19,9 @@
 
 namespace vfhook::xmlnode {
 
+// util's printable(), as the XML code has always spelled it.
+using ::vfhook::printable;
+
 struct DocFree {
   void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
 };

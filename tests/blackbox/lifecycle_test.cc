@@ -24,8 +24,10 @@ TEST_F(HookTest, TwoPortInterfaceDomainPrepareStartRelease) {
     EXPECT_TRUE(bed.vfio_node_exists(bed.iommu_group(vfs[i]))) << vfs[i].to_string();
   }
   EXPECT_EQ(bed.driver(vfs[2]), "igbvf");  // a VF the domain does not use stays as it was
-  EXPECT_THAT(bed.claims(), UnorderedElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0},
-                                                 Claim{vfs[1], "vm1", "provider", "enp1s0", 1}));
+  EXPECT_THAT(bed.claims(),
+              UnorderedElementsAre(
+                  Claim{vfs[0], "vm1", "provider", "enp1s0", 0, mac("52:54:00:aa:00:01")},
+                  Claim{vfs[1], "vm1", "provider", "enp1s0", 1, mac("52:54:00:aa:00:02")}));
   // libvirt sets MAC and the plain 802.1Q tag of a hostdev interface itself.
   EXPECT_THAT(bed.requests(), IsEmpty());
 
@@ -173,7 +175,8 @@ TEST_P(HostdevNetworkTest, VfChosenByLibvirtIsClaimedAtStartAndRestoredAtRelease
   bed.libvirt_sets_net_config("enp1s0", 1, mac("52:54:00:cc:00:01"), 0);
   HookResult started = bed.hook("vm4", "start", live);
   ASSERT_EQ(started.exit_code, 0) << explain(started);
-  EXPECT_THAT(bed.claims(), ElementsAre(Claim{vfs[1], "vm4", "provider", "enp1s0", 1}));
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[1], "vm4", "provider", "enp1s0", 1, mac("52:54:00:cc:00:01")}));
   EXPECT_THAT(bed.requests(), UnorderedElementsAre("set_vlan enp1s0 1 140 qos 0 proto 802.1Q",
                                                    "set_trust enp1s0 1 on"));
 
@@ -214,6 +217,27 @@ TEST_F(HookTest, ReleaseMendsAnAdminMacThatLibvirtsRestoreGotWrong) {
   EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
 }
 
+TEST_F(HookTest, ReleaseGivesAVfLibvirtChoseFromANetworkItsAdminMacBack) {
+  // vfhook first sees a VF libvirt chose from a hostdev network at start, after libvirt set its
+  // MAC; libvirt's restore leaves igbvf's MAC. The admin MAC recorded at prepare comes back.
+  const auto before = bed.fingerprint();
+  ASSERT_EQ(bed.hook("vm4", "prepare", unresolved_network_domain()).exit_code, 0);
+  bed.libvirt_sets_net_config("enp1s0", 1, mac("52:54:00:cc:00:01"), 0);
+  ASSERT_EQ(bed.hook("vm4", "start", resolved_as_hostdev_interface(vfs[1])).exit_code, 0);
+  bed.libvirt_restores_net_config("enp1s0", 1);
+  RecordingVfNetlink state = *FileVfNetlink::load(bed.netlink_path());
+  state.pf("enp1s0")->vfs[1].mac = mac("7a:31:0c:55:12:9e");  // what igb made up
+  ASSERT_TRUE(FileVfNetlink::save(bed.netlink_path(), state));
+  const size_t before_release = bed.requests().size();
+
+  HookResult released = bed.hook("vm4", "release", unresolved_network_domain(), "end", "-");
+  EXPECT_EQ(released.exit_code, 0) << explain(released);
+  EXPECT_THAT(requests_since(before_release),
+              UnorderedElementsAre("set_mac enp1s0 1 02:00:00:00:01:01", "set_trust enp1s0 1 off"));
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
 TEST_F(HookTest, ManagedInterfaceKeepsItsDriverAndGetsItsExtras) {
   const auto before = bed.fingerprint();
   const std::string xml = domain_xml(
@@ -223,7 +247,8 @@ TEST_F(HookTest, ManagedInterfaceKeepsItsDriverAndGetsItsExtras) {
   HookResult prepared = bed.hook("vm5", "prepare", xml);
   ASSERT_EQ(prepared.exit_code, 0) << explain(prepared);
   EXPECT_EQ(bed.driver(vfs[3]), "igbvf") << "managed='yes': libvirt binds vfio-pci itself";
-  EXPECT_THAT(bed.claims(), ElementsAre(Claim{vfs[3], "vm5", "provider", "enp1s0", 3}));
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[3], "vm5", "provider", "enp1s0", 3, mac("52:54:00:dd:00:01")}));
 
   HookResult started = bed.hook("vm5", "start", xml);
   ASSERT_EQ(started.exit_code, 0) << explain(started);
@@ -372,8 +397,10 @@ TEST_F(HookTest, ReconnectRestoresLostClaims) {
 
   HookResult reconnected = bed.hook("vm1", "reconnect", xml);
   EXPECT_EQ(reconnected.exit_code, 0) << explain(reconnected);
-  EXPECT_THAT(bed.claims(), UnorderedElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0},
-                                                 Claim{vfs[1], "vm1", "provider", "enp1s0", 1}));
+  EXPECT_THAT(bed.claims(),
+              UnorderedElementsAre(
+                  Claim{vfs[0], "vm1", "provider", "enp1s0", 0, mac("52:54:00:aa:00:01")},
+                  Claim{vfs[1], "vm1", "provider", "enp1s0", 1, mac("52:54:00:aa:00:02")}));
   EXPECT_EQ(bed.requests().size(), requests) << "reconnect must not touch a running guest's VFs";
   EXPECT_EQ(bed.driver(vfs[0]), "vfio-pci");
 
@@ -397,7 +424,8 @@ TEST_F(HookTest, ReconnectReleasesClaimsTheDomainNoLongerUses) {
 
   HookResult reconnected = bed.hook("vm1", "reconnect", one_port);
   EXPECT_EQ(reconnected.exit_code, 0) << explain(reconnected);
-  EXPECT_THAT(bed.claims(), ElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0}));
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[0], "vm1", "provider", "enp1s0", 0, mac("52:54:00:aa:00:01")}));
   EXPECT_EQ(bed.driver(vfs[1]), "igbvf");
   EXPECT_EQ(bed.vf_state("enp1s0", 1), original_vf1);
 }
@@ -423,6 +451,36 @@ TEST_F(HookTest, ReconnectExitsZeroWhenTheHostCannotBeRead) {
   // ...while the same config refuses a start.
   HookResult prepare = bed.hook("vm1", "prepare", xml);
   EXPECT_EQ(prepare.exit_code, 1) << explain(prepare);
+}
+
+// The host crashed with vm-gone running: no release ran, and the kernel re-created the VF at
+// boot. Its claim (and its snapshot of a VF that no longer exists) must not block this boot:
+// the test bed's core opens the store with this boot's id, as the hook does.
+TEST_F(HookTest, AClaimLeftBehindByTheLastBootDoesNotBlockAStart) {
+  {
+    StoreOptions earlier_boot;
+    earlier_boot.boot_id = "00000000-0000-4000-8000-000000000000";  // never a real boot id
+    auto store = Store::open((bed.state_dir() / "vfhook.db").string(), earlier_boot);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->transaction([&](StoreTransaction& tx) -> Status {
+      VF_TRY(tx.add_claim(Claim{vfs[0], "vm-gone", "provider", "enp1s0", 0}));
+      return tx.save_snapshot(VfSnapshot{vfs[0], "ixgbevf", true, {}});
+    }));
+  }
+  const std::string xml = one_port_domain("vm2", vfs[0], 110, R"(pool="provider" vlan="110")");
+  HookResult prepared = bed.hook("vm2", "prepare", xml);
+  ASSERT_EQ(prepared.exit_code, 0) << explain(prepared);
+  EXPECT_THAT(bed.claims(),
+              ElementsAre(Claim{vfs[0], "vm2", "provider", "enp1s0", 0, mac("52:54:00:ee:00:01")}));
+  // The snapshot is this start's, not the dead boot's.
+  auto snapshot = bed.snapshot(vfs[0]);
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->driver, "igbvf");
+
+  HookResult released = bed.hook("vm2", "release", xml, "end", "-");
+  EXPECT_EQ(released.exit_code, 0) << explain(released);
+  EXPECT_EQ(bed.driver(vfs[0]), "igbvf");
+  EXPECT_THAT(bed.claims(), IsEmpty());
 }
 
 }  // namespace

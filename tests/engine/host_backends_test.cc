@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace vfhook {
@@ -29,6 +30,13 @@ class OpenHostBackendsTest : public ::testing::Test {
   HostConfig config_;
 };
 
+// A proc tree of the test's own, with this text as the boot id.
+std::string proc_with_boot_id(const std::filesystem::path& root, const std::string& text) {
+  std::filesystem::create_directories(root / "proc/sys/kernel/random");
+  std::ofstream(root / "proc/sys/kernel/random/boot_id") << text;
+  return (root / "proc").string();
+}
+
 TEST_F(OpenHostBackendsTest, CreatesAMissingStateDirectoryForRootOnly) {
   auto backends = open_host_backends(config_);
   ASSERT_TRUE(backends) << backends.error().message;
@@ -51,6 +59,65 @@ TEST_F(OpenHostBackendsTest, RefusesAStateDirectoryAnyoneCanWrite) {
                 "claims database whose VF snapshots vfhook applies at release; run chmod go-w " +
                 config_.state_dir);
   EXPECT_FALSE(std::filesystem::exists(config_.state_dir + "/vfhook.db"));
+}
+
+// The host crashed: claims (and snapshots) of the boot before are dropped when the store is
+// opened in this boot, restoring nothing; reservations belong to the domains and stay.
+TEST_F(OpenHostBackendsTest, DropsTheClaimsOfAnEarlierBoot) {
+  ASSERT_EQ(::mkdir(config_.state_dir.c_str(), 0700), 0);
+  const std::string db = config_.state_dir + "/vfhook.db";
+  const Claim stale{*PciAddress::parse("0000:01:10.2"), "web1", "provider", "enp1s0", 2};
+  const Reservation reservation{stale.vf, "web1", "provider"};
+  {
+    StoreOptions earlier;
+    earlier.boot_id = "0b7e6f3c-2d41-4a8e-9c1f-5a3b2c1d0e9f";
+    ASSERT_NE(earlier.boot_id, read_boot_id("/proc"));
+    auto store = Store::open(db, earlier);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->transaction([&](StoreTransaction& tx) -> Status {
+      VF_TRY(tx.add_claim(stale));
+      VF_TRY(tx.save_snapshot(VfSnapshot{stale.vf, "igbvf", true, {}}));
+      return tx.add_reservation(reservation);
+    }));
+  }
+
+  auto store = open_state_store(config_);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ((*store)->dropped_claims(), (std::vector<Claim>{stale}));
+  ASSERT_TRUE((*store)->transaction([&](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(claims, tx.claims());
+    EXPECT_TRUE(claims.empty());
+    VF_ASSIGN(snapshot, tx.snapshot(stale.vf));
+    EXPECT_FALSE(snapshot);
+    VF_ASSIGN(reservations, tx.reservations());
+    EXPECT_EQ(reservations, (std::vector<Reservation>{reservation}));
+    // New claims are this boot's: the next hook process keeps them.
+    return tx.add_claim(stale);
+  }));
+
+  store->reset();
+  auto again = open_state_store(config_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE((*again)->dropped_claims().empty());
+  ASSERT_TRUE((*again)->transaction([&](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(claims, tx.claims());
+    EXPECT_EQ(claims, (std::vector<Claim>{stale}));
+    return ok();
+  }));
+}
+
+TEST_F(OpenHostBackendsTest, ReadBootIdReadsTheKernelsTextWithoutItsNewline) {
+  const std::string proc = proc_with_boot_id(root_, "5d3c2b1a-0f9e-4d8c-b7a6-958473625140\n");
+  EXPECT_EQ(read_boot_id(proc), "5d3c2b1a-0f9e-4d8c-b7a6-958473625140");
+}
+
+TEST_F(OpenHostBackendsTest, ReadBootIdOfAnUnreadableFileIsEmpty) {
+  // The store then records claims without a boot and drops none.
+  EXPECT_EQ(read_boot_id((root_ / "no-proc").string()), "");
+}
+
+TEST(ReadBootId, ReadsTheRealOne) {
+  EXPECT_EQ(read_boot_id("/proc").size(), 36u);
 }
 
 }  // namespace

@@ -487,7 +487,7 @@ TEST_F(StoreBoots, ADatabaseOfSchemaVersion1KeepsEverythingAndJoinsTheOpenersBoo
       return ok();
     }));
   }
-  EXPECT_EQ(user_version(path_), 2);
+  EXPECT_EQ(user_version(path_), 3);
   {
     auto store = open_in_boot(path_, kBootA);  // the same boot: all kept
     ASSERT_TRUE(store);
@@ -507,7 +507,7 @@ TEST_F(StoreBoots, ADatabaseOfSchemaVersion1MigratedWithoutABootKeepsItsClaimsUn
     ASSERT_TRUE(store) << store.error().message;
     EXPECT_EQ(claims_in(**store), kVersion1Claims);
   }
-  EXPECT_EQ(user_version(path_), 2);
+  EXPECT_EQ(user_version(path_), 3);
   auto store = open_in_boot(path_, kBootB);
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->dropped_claims().empty());

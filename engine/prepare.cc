@@ -14,15 +14,6 @@
 namespace vfhook {
 namespace {
 
-// A failure after the host was changed: unwinds `undo` first, so the outcome can say whether
-// the host really is back as it was.
-Outcome rolled_back(Error error, UndoStack& undo) {
-  Outcome outcome = Outcome::failed_with(std::move(error));
-  outcome.host_was_changed = true;
-  outcome.undo_failures = undo.unwind();
-  return outcome;
-}
-
 // For the ports whose VF libvirt will choose from a hostdev network: the admin MAC of every
 // free VF it may choose, recorded for this domain. vfhook first sees the chosen VF at start,
 // after libvirt changed its MAC; release puts the recorded one back.

@@ -10,18 +10,6 @@
 #include "vfio/vf_control.h"
 
 namespace vfhook {
-namespace {
-
-// A failure after settings were applied: unwinds `undo` first, so the outcome can say whether
-// they really were put back.
-Outcome rolled_back(Error error, UndoStack& undo) {
-  Outcome outcome = Outcome::failed_with(std::move(error));
-  outcome.host_was_changed = true;
-  outcome.undo_failures = undo.unwind();
-  return outcome;
-}
-
-}  // namespace
 
 Outcome start_domain(const std::string& domain_name, const DomainXml& domain, EngineContext& ctx) {
   auto plan = plan_ports(domain, ctx, Stage::start);

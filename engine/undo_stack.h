@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/outcome.h"
 #include "util/log.h"
 #include "util/result.h"
 
@@ -51,5 +52,14 @@ class UndoStack {
   Logger& log_;
   std::vector<Step> steps_;
 };
+
+// A failure after the host was changed: unwinds `undo` first, so the outcome can say whether
+// the host really is back as it was (undo_failures lists the steps that were not).
+inline Outcome rolled_back(Error error, UndoStack& undo) {
+  Outcome outcome = Outcome::failed_with(std::move(error));
+  outcome.host_was_changed = true;
+  outcome.undo_failures = undo.unwind();
+  return outcome;
+}
 
 }  // namespace vfhook

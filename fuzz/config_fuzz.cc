@@ -11,8 +11,9 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
-#include "policy/config.h"
+#include "model/names.h"
 #include "model/pci_address.h"
+#include "policy/config.h"
 
 namespace vfhook {
 namespace {
@@ -35,14 +36,11 @@ void check_path(const std::optional<std::string>& path, const char* what) {
 
 void check_config(const HostConfig& config) {
   check_path(config.state_dir, "state_dir");
-  check_path(config.test.sysfs_root, "sysfs_root");
-  check_path(config.test.dev_root, "dev_root");
-  check_path(config.test.netlink_fake, "netlink_fake");
   check_ranges(config.host_bridge_vlans, "host_bridge_vlans");
   std::set<std::string> names, pfs;
   for (const Pool& pool : config.pools) {
     const char* name = pool.name.c_str();
-    FUZZ_CHECK(is_safe_config_name(pool.name), "pool name '%s'", name);
+    FUZZ_CHECK(is_safe_name(pool.name), "pool name '%s'", name);
     FUZZ_CHECK(names.insert(pool.name).second, "two pools named '%s'", name);
     FUZZ_CHECK(config.find_pool(pool.name) != nullptr, "find_pool('%s') misses it", name);
     FUZZ_CHECK(!pool.pfs.empty(), "pool '%s' without PFs", name);
@@ -60,14 +58,12 @@ void check_config(const HostConfig& config) {
                    unsigned(r.first), unsigned(r.last), unsigned(h.first), unsigned(h.last));
     FUZZ_CHECK(!(pool.flat && !pool.vlans.empty()), "flat pool '%s' with VLANs", name);
     FUZZ_CHECK(!pool.trust || pool.allow_trust, "pool '%s': trust without allow_trust", name);
-    FUZZ_CHECK(pool.create_vfs >= 0 && pool.create_vfs <= 256, "create_vfs %d", pool.create_vfs);
     if (pool.vf_range)
       FUZZ_CHECK(pool.vf_range->first >= 0 && pool.vf_range->first <= pool.vf_range->second &&
                      pool.vf_range->second <= 255,
                  "vf_range %d-%d", pool.vf_range->first, pool.vf_range->second);
     if (pool.mode == PoolMode::pf)
-      FUZZ_CHECK(!pool.vf_range && pool.vlans.empty() && pool.create_vfs == 0,
-                 "pf-mode pool '%s' with VF keys", name);
+      FUZZ_CHECK(!pool.vf_range && pool.vlans.empty(), "pf-mode pool '%s' with VF keys", name);
     // What the policy code derives from a pool must agree with its ranges.
     for (uint16_t vlan :
          {uint16_t(0), uint16_t(1), uint16_t(100), uint16_t(4094), uint16_t(4095)}) {

@@ -12,6 +12,8 @@ pf2=$(netdev_of "$pf2_addr")
 [ -n "$pf2" ] || fail "the second igb ($pf2_addr) has no netdev (driver: $(driver_of "$pf2_addr"))"
 mac=$(cat "/sys/class/net/$pf2/address")
 [ "$(vf_count "$pf2")" = 0 ] || vfs_create "$pf2" 0
+# vfhook refuses to give away a whole NIC whose netdev is up (the host may be using it).
+ip link set "$pf2" down
 vfhook_install
 vfhook_default_config "$pf" "[[pool]]
 name = \"wholepf\"

@@ -450,7 +450,9 @@ Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContex
                                        *netdev + " down), or give the guest another device."});
       }
     }
-    if (auto viable = check_iommu_group_viable(ctx.sysfs, p.device); !viable)
+    const std::optional<int> group =
+        p.iommu_group >= 0 ? std::optional<int>(p.iommu_group) : std::nullopt;
+    if (auto viable = check_iommu_group_viable(ctx.sysfs, p.device, group); !viable)
       refusals.push_back({who, viable.error().message});
     if (!p.port.managed && !vfio_checked) {
       vfio_checked = true;

@@ -153,10 +153,11 @@ Status check_vfio_pci_loaded(Sysfs& sysfs) {
               "/etc/modules-load.d/ to keep it across reboots)");
 }
 
-Status check_iommu_group_viable(Sysfs& sysfs, const PciAddress& address) {
+Status check_iommu_group_viable(Sysfs& sysfs, const PciAddress& address,
+                                std::optional<int> known_group) {
   PciTopology topology(sysfs);
   const std::string bdf = address.to_string();
-  auto group = topology.iommu_group(address);
+  Result<int> group = known_group ? Result<int>(*known_group) : topology.iommu_group(address);
   if (!group) return fail(group.error().with_context(bdf));
   auto devices = topology.iommu_group_devices(*group);
   if (!devices) return fail(devices.error().with_context(bdf));

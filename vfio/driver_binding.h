@@ -55,7 +55,9 @@ Status check_vfio_pci_loaded(Sysfs& sysfs);
 
 // VFIO hands a guest a whole IOMMU group: every OTHER device in the device's group must be
 // unbound or held by vfio-pci / pci-stub. The error lists the offending devices and drivers.
-Status check_iommu_group_viable(Sysfs& sysfs, const PciAddress& address);
+// `known_group` is the device's group when the caller has just read it.
+Status check_iommu_group_viable(Sysfs& sysfs, const PciAddress& address,
+                                std::optional<int> known_group = std::nullopt);
 
 // Whether /dev/vfio/<group> exists; `dev_root` is a Sysfs rooted at the dev directory
 // ("/dev" on a host), so the same path checks apply.

@@ -3,6 +3,9 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <set>
+#include <utility>
 
 namespace vfhook {
 namespace {
@@ -10,6 +13,13 @@ namespace {
 std::string_view last_component(std::string_view target) {
   size_t slash = target.rfind('/');
   return slash == std::string_view::npos ? target : target.substr(slash + 1);
+}
+
+// What a read of a sysfs entry that is not there fails with. Reading first and asking why only
+// on failure saves a stat per attribute: on the start path of every guest, sysfs lookups are
+// most of vfhook's own time.
+bool is_absent(const Error& error) {
+  return error.sys_errno == ENOENT || error.sys_errno == ENOTDIR;
 }
 
 std::string shown(std::string_view text) {
@@ -59,32 +69,36 @@ Result<PciAddress> PciTopology::address_from_link(const std::string& path) {
 
 Result<std::optional<std::string>> PciTopology::driver(const PciAddress& address) {
   std::string dev = pci_device_path(address);
-  if (!sysfs_.exists(dev)) {
-    return fail(ErrorKind::not_found, "PCI device " + address.to_string() + " does not exist");
-  }
   std::string link = dev + "/driver";
-  if (!sysfs_.exists(link)) return std::optional<std::string>{};
-  VF_ASSIGN(target, sysfs_.read_link(link));
-  std::string_view name = last_component(target);
+  auto target = sysfs_.read_link(link);
+  if (!target) {
+    if (!is_absent(target.error())) return fail(target.error());
+    if (!sysfs_.exists(dev)) {
+      return fail(ErrorKind::not_found, "PCI device " + address.to_string() + " does not exist");
+    }
+    return std::optional<std::string>{};
+  }
+  std::string_view name = last_component(*target);
   if (!is_safe_name(name)) {
     return fail(ErrorKind::invalid_input,
-                "link " + link + " points to '" + shown(target) + "', not a driver");
+                "link " + link + " points to '" + shown(*target) + "', not a driver");
   }
   return std::optional<std::string>(std::string(name));
 }
 
 Result<int> PciTopology::iommu_group(const PciAddress& address) {
   std::string link = pci_device_path(address) + "/iommu_group";
-  if (!sysfs_.exists(link)) {
+  auto target = sysfs_.read_link(link);
+  if (!target) {
+    if (!is_absent(target.error())) return fail(target.error());
     return fail(ErrorKind::not_found,
                 "PCI device " + address.to_string() +
                     " has no IOMMU group: is the IOMMU enabled (intel_iommu=on / amd_iommu=on)?");
   }
-  VF_ASSIGN(target, sysfs_.read_link(link));
-  auto group = parse_sysfs_int(last_component(target), "link " + link);
+  auto group = parse_sysfs_int(last_component(*target), "link " + link);
   if (!group || *group < 0) {
     return fail(ErrorKind::invalid_input,
-                "link " + link + " points to '" + shown(target) + "', not an IOMMU group");
+                "link " + link + " points to '" + shown(*target) + "', not an IOMMU group");
   }
   return *group;
 }
@@ -139,8 +153,12 @@ Result<std::optional<PciAddress>> PciTopology::device_of_netdev(std::string_view
 
 Result<std::optional<std::string>> PciTopology::netdev(const PciAddress& address) {
   std::string dir = pci_device_path(address) + "/net";
-  if (!sysfs_.exists(dir)) return std::optional<std::string>{};
-  VF_ASSIGN(names, sysfs_.list(dir));
+  auto listed = sysfs_.list(dir);
+  if (!listed) {
+    if (is_absent(listed.error())) return std::optional<std::string>{};
+    return fail(listed.error());
+  }
+  const std::vector<std::string>& names = *listed;
   if (names.empty()) return std::optional<std::string>{};
   if (!is_safe_name(names.front())) {
     return fail(ErrorKind::invalid_input,
@@ -151,50 +169,53 @@ Result<std::optional<std::string>> PciTopology::netdev(const PciAddress& address
 
 Result<int> PciTopology::numa_node(const PciAddress& address) {
   std::string path = pci_device_path(address) + "/numa_node";
-  if (!sysfs_.exists(path)) return -1;
-  VF_ASSIGN(text, sysfs_.read(path));
-  VF_ASSIGN(node, parse_sysfs_int(text, path));
+  auto text = sysfs_.read(path);
+  if (!text) {
+    if (is_absent(text.error())) return -1;
+    return fail(text.error());
+  }
+  VF_ASSIGN(node, parse_sysfs_int(*text, path));
   return node < 0 ? -1 : node;
 }
 
 Result<std::optional<VfInfo>> PciTopology::vf(const PciAddress& address) {
-  return vf_with_pf_name(address, nullptr);
+  return vf_with_pf(address, nullptr);
 }
 
-Result<std::optional<VfInfo>> PciTopology::vf_with_pf_name(const PciAddress& address,
-                                                           const std::string* pf_name) {
+Result<std::optional<VfInfo>> PciTopology::vf_with_pf(const PciAddress& address,
+                                                      const KnownPf* known) {
   std::string dev = pci_device_path(address);
-  if (!sysfs_.exists(dev)) {
-    return fail(ErrorKind::not_found, "PCI device " + address.to_string() + " does not exist");
+  auto physfn = address_from_link(dev + "/physfn");
+  if (!physfn) {
+    if (!is_absent(physfn.error())) return fail(physfn.error());
+    if (!sysfs_.exists(dev)) {
+      return fail(ErrorKind::not_found, "PCI device " + address.to_string() + " does not exist");
+    }
+    return std::optional<VfInfo>{};
   }
-  if (!sysfs_.exists(dev + "/physfn")) return std::optional<VfInfo>{};
+  const PciAddress pf = *physfn;
   VfInfo info;
   info.address = address;
-  VF_ASSIGN(pf, address_from_link(dev + "/physfn"));
   info.pf = pf;
-  if (pf_name) {
-    info.pf_name = *pf_name;
+  if (known) {
+    info.pf_name = known->name;
+    info.index = known->index;
   } else {
-    VF_ASSIGN(name, netdev(pf));
-    info.pf_name = name.value_or("");
-  }
-  // The VF's index is the N of the PF's virtfnN link that points back at it.
-  std::string pf_dev = pci_device_path(pf);
-  VF_ASSIGN(entries, sysfs_.list(pf_dev));
-  bool found = false;
-  for (const auto& entry : entries) {
-    if (entry.rfind("virtfn", 0) != 0) continue;
-    VF_ASSIGN(index, virtfn_index(entry, pf_dev + "/" + entry));
-    VF_ASSIGN(target, address_from_link(pf_dev + "/" + entry));
-    if (target == address) {
-      info.index = index;
-      found = true;
-      break;
+    auto cached_name = pf_netdevs_.find(pf);
+    if (cached_name == pf_netdevs_.end()) {
+      VF_ASSIGN(name, netdev(pf));
+      cached_name = pf_netdevs_.emplace(pf, name.value_or("")).first;
     }
-  }
-  if (!found) {
-    return fail(ErrorKind::invalid_input, "VF " + address.to_string() + " names PF " +
-                                              pf.to_string() + ", which has no virtfn link to it");
+    info.pf_name = cached_name->second;
+    // The VF's index is the N of the PF's virtfnN link that points back at it.
+    VF_ASSIGN(indices, virtfn_indices(pf));
+    auto found = indices->find(address);
+    if (found == indices->end()) {
+      return fail(ErrorKind::invalid_input, "VF " + address.to_string() + " names PF " +
+                                                pf.to_string() +
+                                                ", which has no virtfn link to it");
+    }
+    info.index = found->second;
   }
   VF_ASSIGN(drv, driver(address));
   info.driver = drv;
@@ -205,6 +226,26 @@ Result<std::optional<VfInfo>> PciTopology::vf_with_pf_name(const PciAddress& add
   VF_ASSIGN(node, numa_node(address));
   info.numa_node = node;
   return std::optional<VfInfo>(std::move(info));
+}
+
+Result<const std::map<PciAddress, int>*> PciTopology::virtfn_indices(const PciAddress& pf) {
+  if (auto cached = virtfn_indices_.find(pf); cached != virtfn_indices_.end())
+    return &cached->second;
+  std::string pf_dev = pci_device_path(pf);
+  VF_ASSIGN(entries, sysfs_.list(pf_dev));
+  std::vector<std::pair<int, std::string>> virtfns;
+  for (const auto& entry : entries) {
+    if (entry.rfind("virtfn", 0) != 0) continue;
+    VF_ASSIGN(index, virtfn_index(entry, pf_dev + "/" + entry));
+    virtfns.emplace_back(index, entry);
+  }
+  std::sort(virtfns.begin(), virtfns.end());
+  std::map<PciAddress, int> indices;
+  for (const auto& [index, entry] : virtfns) {
+    VF_ASSIGN(target, address_from_link(pf_dev + "/" + entry));
+    indices.emplace(target, index);
+  }
+  return &(virtfn_indices_[pf] = std::move(indices));
 }
 
 Result<PfInfo> PciTopology::pf(std::string_view name_or_address) {
@@ -253,22 +294,32 @@ Result<PfInfo> PciTopology::pf(std::string_view name_or_address) {
   info.numa_node = node;
 
   VF_ASSIGN(entries, sysfs_.list(dev));
+  // In index order, so that of two links to one VF the higher-numbered one is refused.
+  std::vector<std::pair<int, std::string>> virtfns;
   for (const auto& entry : entries) {
     if (entry.rfind("virtfn", 0) != 0) continue;
     VF_ASSIGN(index, virtfn_index(entry, dev + "/" + entry));
+    virtfns.emplace_back(index, entry);
+  }
+  std::sort(virtfns.begin(), virtfns.end());
+  std::set<PciAddress> listed;
+  for (const auto& [index, entry] : virtfns) {
     VF_ASSIGN(vf_address, address_from_link(dev + "/" + entry));
-    auto vf_info = vf_with_pf_name(vf_address, &info.name);
+    // Two virtfn links to one VF (virtfn0 and virtfn1 both to 01:10.0) would list it twice.
+    if (!listed.insert(vf_address).second) {
+      return fail(ErrorKind::invalid_input, label + ": " + entry + " points to " +
+                                                vf_address.to_string() +
+                                                ", which another virtfn link names too");
+    }
+    KnownPf known{info.name, index};
+    auto vf_info = vf_with_pf(vf_address, &known);
     if (!vf_info) return fail(vf_info.error().with_context(label));
-    // A VF's index is that of the first virtfn link to it: another link to the same VF
-    // (virtfn0 and virtfn1 both to 01:10.0) would list it twice.
-    if (!*vf_info || (*vf_info)->pf != info.address || (*vf_info)->index != index) {
+    if (!*vf_info || (*vf_info)->pf != info.address) {
       return fail(ErrorKind::invalid_input, label + ": " + entry + " points to " +
                                                 vf_address.to_string() + ", which is not its VF");
     }
     info.vfs.push_back(std::move(**vf_info));
   }
-  std::sort(info.vfs.begin(), info.vfs.end(),
-            [](const VfInfo& a, const VfInfo& b) { return a.index < b.index; });
   return info;
 }
 

@@ -6,6 +6,7 @@
 // Paths are built only from parsed PciAddress values and names checked by is_safe_name().
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ struct PfInfo {
   std::vector<VfInfo> vfs;  // by VF index
 };
 
+// Reads the PCI topology from sysfs. One object serves one decision (a plan, a listing):
+// it remembers each PF's virtfn links and netdev once read, so make a new one after VF counts
+// or a PF's netdev change.
 class PciTopology {
  public:
   explicit PciTopology(Sysfs& sysfs) : sysfs_(sysfs) {}
@@ -62,10 +66,22 @@ class PciTopology {
 
  private:
   Result<PciAddress> address_from_link(const std::string& path);
-  Result<std::optional<VfInfo>> vf_with_pf_name(const PciAddress& address,
-                                                const std::string* pf_name);
+  // What the PF listing already knows of a VF: its PF's netdev name and the N of the virtfnN
+  // link it came from. With it, the VF's index is not searched for again (that search lists
+  // the PF's directory and reads every virtfn link: done per VF, a PF listing is quadratic).
+  struct KnownPf {
+    const std::string& name;
+    int index;
+  };
+  Result<std::optional<VfInfo>> vf_with_pf(const PciAddress& address, const KnownPf* known);
+  // The PF's VFs by address with their index (the N of virtfnN), read once per PciTopology:
+  // a plan asks for several VFs of one PF, and a PF may have a hundred. The lowest index wins
+  // where two links name one VF.
+  Result<const std::map<PciAddress, int>*> virtfn_indices(const PciAddress& pf);
 
   Sysfs& sysfs_;
+  std::map<PciAddress, std::map<PciAddress, int>> virtfn_indices_;
+  std::map<PciAddress, std::string> pf_netdevs_;  // "" when the PF has none
 };
 
 // Device directory for a PCI address below the sysfs root: "bus/pci/devices/<bdf>".

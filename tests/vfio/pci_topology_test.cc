@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "testing/addresses.h"
 #include "testing/fake_sysfs_tree.h"
 
@@ -187,6 +189,108 @@ TEST_F(PciTopologyTest, NetdevAdminUpFollowsFlags) {
   ASSERT_TRUE(tree->write_file("class/net/enp1s0/flags", "up\n"));
   EXPECT_EQ(topology.netdev_admin_up("enp1s0").error().kind, ErrorKind::invalid_input);
   EXPECT_EQ(topology.netdev_admin_up("../x").error().kind, ErrorKind::invalid_input);
+}
+
+// Counts the sysfs lookups of each path, forwarding to the fake tree.
+class CountingSysfs : public Sysfs {
+ public:
+  explicit CountingSysfs(Sysfs& inner) : inner_(inner) {}
+  Result<std::string> read(std::string_view path) override {
+    ++reads[std::string(path)];
+    return inner_.read(path);
+  }
+  Status write(std::string_view path, std::string_view value) override {
+    return inner_.write(path, value);
+  }
+  Result<std::string> read_link(std::string_view path) override {
+    ++reads[std::string(path)];
+    return inner_.read_link(path);
+  }
+  Result<std::vector<std::string>> list(std::string_view path) override {
+    ++reads[std::string(path)];
+    return inner_.list(path);
+  }
+  bool exists(std::string_view path) override {
+    ++reads[std::string(path)];
+    return inner_.exists(path);
+  }
+  int total() const {
+    int n = 0;
+    for (const auto& [path, count] : reads) n += count;
+    return n;
+  }
+  std::map<std::string, int> reads;
+
+ private:
+  Sysfs& inner_;
+};
+
+// A plan asks for several VFs of one PF, and a PF may have a hundred: each VF's index used to
+// be found by listing the PF and reading every virtfn link again, so a PF listing read N^2
+// links. Now one topology reads each virtfn link, and the PF's netdev, once.
+TEST_F(PciTopologyTest, ReadsEachVirtfnLinkOnceWhateverTheNumberOfVfsAskedFor) {
+  testing::TempDir big_dir;
+  auto created = testing::FakeSysfsTree::create(big_dir.path());
+  ASSERT_TRUE(created) << created.error().message;
+  testing::PfSpec spec;
+  spec.address = pci("0000:02:00.0");
+  spec.netdev = "enp2s0";
+  spec.total_vfs = 32;
+  spec.num_vfs = 32;
+  auto vfs = (*created)->add_pf(spec);
+  ASSERT_TRUE(vfs) << vfs.error().message;
+
+  CountingSysfs counting((*created)->kernel());
+  PciTopology topology(counting);
+  for (int index = 0; index < 32; ++index) {
+    auto vf = topology.vf((*vfs)[index]);
+    ASSERT_TRUE(vf && *vf) << index;
+    EXPECT_EQ((*vf)->index, index);
+    EXPECT_EQ((*vf)->pf_name, "enp2s0");
+  }
+  for (int index = 0; index < 32; ++index)
+    EXPECT_EQ(counting.reads["bus/pci/devices/0000:02:00.0/virtfn" + std::to_string(index)], 1)
+        << index;
+  EXPECT_EQ(counting.reads["bus/pci/devices/0000:02:00.0/net"], 1);
+
+  CountingSysfs listing((*created)->kernel());
+  PciTopology fresh(listing);
+  auto pf = fresh.pf("enp2s0");
+  ASSERT_TRUE(pf) << pf.error().message;
+  ASSERT_EQ(pf->vfs.size(), 32u);
+  for (int index = 0; index < 32; ++index) {
+    EXPECT_EQ(pf->vfs[index].index, index);
+    EXPECT_EQ(listing.reads["bus/pci/devices/0000:02:00.0/virtfn" + std::to_string(index)], 1)
+        << index;
+  }
+  // Linear in the VFs: a handful of lookups per VF, not one per VF per VF.
+  EXPECT_LT(listing.total(), 10 * 32) << listing.total();
+}
+
+// The lookups skipped on the common path still tell "absent" from "broken".
+TEST_F(PciTopologyTest, AbsentAttributesAndMissingDevicesAreToldApart) {
+  PciTopology topology(tree->kernel());
+  EXPECT_EQ(*topology.driver(pci("0000:01:10.4")), std::nullopt);  // VF 2: no driver
+  auto gone = topology.driver(pci("0000:09:00.0"));
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().kind, ErrorKind::not_found);
+  auto not_vf = topology.vf(pci("0000:09:00.0"));
+  ASSERT_FALSE(not_vf);
+  EXPECT_EQ(not_vf.error().kind, ErrorKind::not_found);
+  EXPECT_EQ(*topology.vf(pci("0000:01:00.0")), std::nullopt);  // the PF: not a VF
+
+  ASSERT_TRUE(
+      std::filesystem::remove(tree->sys_root() / "devices/pci0000:00/0000:01:10.2/iommu_group"));
+  auto group = topology.iommu_group(pci("0000:01:10.2"));
+  ASSERT_FALSE(group);
+  EXPECT_EQ(group.error().kind, ErrorKind::not_found);
+  EXPECT_NE(group.error().message.find("IOMMU"), std::string::npos);
+
+  // A driver entry that is a directory, not a link: broken, not "no driver".
+  ASSERT_TRUE(std::filesystem::remove(tree->sys_root() / "devices/pci0000:00/0000:01:10.2/driver"));
+  std::filesystem::create_directories(tree->sys_root() / "devices/pci0000:00/0000:01:10.2/driver");
+  auto broken = topology.driver(pci("0000:01:10.2"));
+  EXPECT_FALSE(broken);
 }
 
 }  // namespace

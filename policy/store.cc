@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -142,11 +144,42 @@ namespace {
 
 class SqliteStore;
 
+// A statement prepared once per connection and kept: compiling SQL is a sixth of the
+// start path's CPU, and a hook runs the same few statements every time. `busy` while a Query
+// uses it; a second Query of the same SQL meanwhile gets a statement of its own.
+struct CachedStatement {
+  StmtHandle stmt;
+  bool busy = false;
+};
+
 // One prepared statement with its parameters bound; rows are read with the column helpers,
-// which validate the column's type as untrusted input.
+// which validate the column's type as untrusted input. A cached statement is reset and handed
+// back when the Query ends; any other is finalized.
 class Query {
  public:
-  Query(SqliteStore& store, StmtHandle stmt) : store_(store), stmt_(std::move(stmt)) {}
+  Query(SqliteStore& store, StmtHandle owned) : store_(store), stmt_(owned.get()) {
+    owned_ = std::move(owned);
+  }
+  Query(SqliteStore& store, CachedStatement& cached)
+      : store_(store), stmt_(cached.stmt.get()), cached_(&cached) {
+    cached.busy = true;
+  }
+  Query(Query&& other) noexcept
+      : store_(other.store_),
+        stmt_(std::exchange(other.stmt_, nullptr)),
+        owned_(std::move(other.owned_)),
+        cached_(std::exchange(other.cached_, nullptr)) {}
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Query& operator=(Query&&) = delete;
+  ~Query() {
+    if (cached_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    cached_->busy = false;
+  }
+
+  sqlite3_stmt* statement() const { return stmt_; }
   Result<bool> step();  // true: a row is ready
   Status run();         // steps to the end, ignoring rows
 
@@ -155,7 +188,9 @@ class Query {
 
  private:
   SqliteStore& store_;
-  StmtHandle stmt_;
+  sqlite3_stmt* stmt_;
+  StmtHandle owned_;
+  CachedStatement* cached_ = nullptr;
 };
 
 class SqliteStore final : public Store, public StoreTransaction {
@@ -180,10 +215,26 @@ class SqliteStore final : public Store, public StoreTransaction {
   }
 
   Result<Query> query(const char* sql, std::initializer_list<Param> params = {}) {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr);
-    StmtHandle stmt(raw);
-    if (rc != SQLITE_OK) return fail(error(rc, "prepare"));
+    auto cached = statements_.find(sql);
+    std::optional<Query> made;
+    if (cached != statements_.end() && !cached->second.busy) {
+      made.emplace(*this, cached->second);
+    } else {
+      sqlite3_stmt* raw = nullptr;
+      const unsigned flags = cached == statements_.end() ? SQLITE_PREPARE_PERSISTENT : 0;
+      int rc = sqlite3_prepare_v3(db_.get(), sql, -1, flags, &raw, nullptr);
+      StmtHandle stmt(raw);
+      if (rc != SQLITE_OK) return fail(error(rc, "prepare"));
+      if (cached == statements_.end()) {
+        CachedStatement& entry = statements_[sql];
+        entry.stmt = std::move(stmt);
+        made.emplace(*this, entry);
+      } else {
+        made.emplace(*this, std::move(stmt));
+      }
+    }
+    sqlite3_stmt* raw = made->statement();
+    int rc = SQLITE_OK;
     int index = 1;
     for (const Param& param : params) {
       if (const auto* s = std::get_if<std::string>(&param)) {
@@ -197,7 +248,7 @@ class SqliteStore final : public Store, public StoreTransaction {
       if (rc != SQLITE_OK) return fail(error(rc, "bind"));
       ++index;
     }
-    return Query(*this, std::move(stmt));
+    return std::move(*made);
   }
   Status exec(const char* sql, std::initializer_list<Param> params = {}) {
     VF_ASSIGN(q, query(sql, params));
@@ -538,13 +589,15 @@ class SqliteStore final : public Store, public StoreTransaction {
   std::string path_;
   FileHandle file_;  // declared before db_: closed after the connection
   DbHandle db_;
+  // Declared after db_: finalized before the connection closes.
+  std::map<std::string, CachedStatement, std::less<>> statements_;
   std::chrono::milliseconds busy_timeout_;
   std::string boot_id_;  // "" when unknown
   std::vector<Claim> dropped_;
 };
 
 Result<bool> Query::step() {
-  const int rc = sqlite3_step(stmt_.get());
+  const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   return fail(store_.error(rc, "step"));
@@ -558,24 +611,24 @@ Status Query::run() {
 }
 
 Result<std::optional<int64_t>> Query::integer(int column, std::string_view name) const {
-  const int type = sqlite3_column_type(stmt_.get(), column);
+  const int type = sqlite3_column_type(stmt_, column);
   if (type == SQLITE_NULL) return std::optional<int64_t>();
   if (type != SQLITE_INTEGER) {
     return fail(ErrorKind::invalid_input,
                 "claims database: column " + std::string(name) + " is not an integer");
   }
-  return std::optional<int64_t>(sqlite3_column_int64(stmt_.get(), column));
+  return std::optional<int64_t>(sqlite3_column_int64(stmt_, column));
 }
 
 Result<std::optional<std::string>> Query::text(int column, std::string_view name) const {
-  const int type = sqlite3_column_type(stmt_.get(), column);
+  const int type = sqlite3_column_type(stmt_, column);
   if (type == SQLITE_NULL) return std::optional<std::string>();
   if (type != SQLITE_TEXT) {
     return fail(ErrorKind::invalid_input,
                 "claims database: column " + std::string(name) + " is not text");
   }
-  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
-  const int size = sqlite3_column_bytes(stmt_.get(), column);
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  const int size = sqlite3_column_bytes(stmt_, column);
   if (size > 4096) {
     return fail(ErrorKind::invalid_input,
                 "claims database: column " + std::string(name) + " is too long");

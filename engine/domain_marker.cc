@@ -12,6 +12,7 @@
 #include <set>
 
 #include "model/domain_marker_name.h"
+#include "util/fd.h"
 
 namespace vfhook {
 namespace {
@@ -28,9 +29,8 @@ std::string marker_dir(const std::string& state_dir) {
 }
 
 Status create_marker(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(errno_error(errno, "create the domain marker " + path));
-  ::close(fd);
+  const Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return fail(errno_error(errno, "create the domain marker " + path));
   return ok();
 }
 

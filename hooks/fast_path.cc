@@ -10,6 +10,7 @@
 
 #include "model/domain_marker_name.h"
 #include "model/port_record.h"
+#include "util/fd.h"
 #include "xml/utf8_document.h"
 
 namespace vfhook {
@@ -210,8 +211,9 @@ bool find_state_dir(std::string_view config, std::string_view& state_dir) {
 
 Work decide_by_claims(const char* config_path, std::string_view domain) {
   char config[kMaxFrontEndConfigBytes];
-  int fd = ::open(config_path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Work::full;
+  const Fd file(::open(config_path, O_RDONLY | O_CLOEXEC));
+  if (!file) return Work::full;
+  const int fd = file.get();
   // The core's own rules for its config (policy/config.h), so that no one but its owner can
   // point the front end at another state directory.
   struct stat st {};
@@ -226,7 +228,6 @@ Work decide_by_claims(const char* config_path, std::string_view domain) {
     if (n <= 0) break;
     length += static_cast<size_t>(n);
   }
-  ::close(fd);
   std::string_view state_dir;
   if (!trusted || length == sizeof config ||
       !find_state_dir(std::string_view(config, length), state_dir))

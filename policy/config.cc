@@ -15,6 +15,7 @@
 
 #include "model/names.h"
 #include "model/pci_address.h"
+#include "util/fd.h"
 
 namespace vfhook {
 
@@ -378,12 +379,9 @@ Result<HostConfig> parse_config(std::string_view text, std::string_view source_n
 Result<HostConfig> load_config(const std::string& path) {
   constexpr size_t max_size = 1 << 20;
   // O_NONBLOCK: opening a FIFO planted in place of the file must not hang the hook.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return fail(errno_error(errno, "open config " + path));
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
+  const Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!file) return fail(errno_error(errno, "open config " + path));
+  const int fd = file.get();
 
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail(errno_error(errno, "stat config " + path));

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "util/fd.h"
+
 namespace vfhook {
 
 Status check_state_owner_and_mode(const struct stat& st, const std::string& path, StatePart part) {
@@ -33,8 +35,8 @@ Status check_state_owner_and_mode(const struct stat& st, const std::string& path
 
 Status check_state_dir(const std::string& path) {
   // fstat on a descriptor, like load_config(): what is checked is what was opened.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
     const int err = errno;
     if (err == ENOTDIR) {
       return fail(ErrorKind::policy, "state directory " + path +
@@ -44,10 +46,8 @@ Status check_state_dir(const std::string& path) {
     return fail(errno_error(err, "open the state directory " + path));
   }
   struct stat st {};
-  const int rc = ::fstat(fd, &st);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return fail(errno_error(err, "stat the state directory " + path));
+  if (::fstat(fd.get(), &st) != 0)
+    return fail(errno_error(errno, "stat the state directory " + path));
   return check_state_owner_and_mode(st, path, StatePart::directory);
 }
 

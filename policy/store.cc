@@ -14,11 +14,12 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <variant>
 
 #include "policy/state_dir.h"
+#include "util/fd.h"
+#include "util/file_lock.h"
 
 namespace vfhook {
 namespace {
@@ -39,51 +40,18 @@ struct StmtFinalizer {
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
-// Our own descriptor of the database file. It stays open as long as the connection: closing
-// any descriptor of a file drops every POSIX lock the process holds on it, SQLite's included.
-class FileHandle {
- public:
-  explicit FileHandle(int fd) : fd_(fd) {}
-  ~FileHandle() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileHandle(FileHandle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FileHandle& operator=(FileHandle&&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Holds flock(LOCK_EX) on a descriptor (the state directory's, and the database file's, as
 // older versions did) while a connection creates the database and sets up WAL and the schema.
-class SetupLock {
- public:
-  static Result<SetupLock> acquire(int fd, const std::string& path,
-                                   std::chrono::milliseconds timeout) {
-    constexpr auto step = std::chrono::milliseconds(5);
-    for (auto waited = std::chrono::milliseconds(0);; waited += step) {
-      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return SetupLock(fd);
-      if (errno != EWOULDBLOCK && errno != EINTR) {
-        return fail(errno_error(errno, "lock claims database " + path));
-      }
-      if (waited >= timeout) {
-        return fail(ErrorKind::conflict,
-                    "claims database " + path + ": another vfhook process is still setting it up");
-      }
-      std::this_thread::sleep_for(step);
-    }
+Result<FileLock> setup_lock(int fd, const std::string& path, std::chrono::milliseconds timeout) {
+  SystemClock clock;
+  auto lock =
+      FileLock::acquire(fd, FileLock::Mode::exclusive, timeout, clock, "claims database " + path);
+  if (!lock && lock.error().kind == ErrorKind::conflict) {
+    return fail(ErrorKind::conflict,
+                "claims database " + path + ": another vfhook process is still setting it up");
   }
-  SetupLock(SetupLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  SetupLock& operator=(SetupLock&&) = delete;
-  ~SetupLock() {
-    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
-  }
-
- private:
-  explicit SetupLock(int fd) : fd_(fd) {}
-  int fd_;
-};
+  return lock;
+}
 
 // A bound parameter: text, integer or NULL.
 using Param = std::variant<std::monostate, std::string, int64_t>;
@@ -195,8 +163,8 @@ class Query {
 
 class SqliteStore final : public Store, public StoreTransaction {
  public:
-  SqliteStore(std::string path, FileHandle file, DbHandle db,
-              std::chrono::milliseconds busy_timeout, std::string boot_id)
+  SqliteStore(std::string path, Fd file, DbHandle db, std::chrono::milliseconds busy_timeout,
+              std::string boot_id)
       : path_(std::move(path)),
         file_(std::move(file)),
         db_(std::move(db)),
@@ -587,7 +555,10 @@ class SqliteStore final : public Store, public StoreTransaction {
 
  private:
   std::string path_;
-  FileHandle file_;  // declared before db_: closed after the connection
+  // Our own descriptor of the database file, declared before db_: closed after the connection.
+  // Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+  // included, so it stays open as long as the connection.
+  Fd file_;
   DbHandle db_;
   // Declared after db_: finalized before the connection closes.
   std::map<std::string, CachedStatement, std::less<>> statements_;
@@ -656,7 +627,7 @@ constexpr int kDbOpenFlags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 // Opens the database file, creating it only when it does not exist (`created` says so).
 // Created here, not by SQLite, so that it is 0600 from the start (SQLite would use
 // 0644 & ~umask); SQLite gives its -wal and -shm files the same mode as the database.
-Result<FileHandle> open_db_file(const std::string& path, bool& created) {
+Result<Fd> open_db_file(const std::string& path, bool& created) {
   created = false;
   int fd = ::open(path.c_str(), kDbOpenFlags);
   if (fd < 0 && errno == ENOENT) {
@@ -668,7 +639,7 @@ Result<FileHandle> open_db_file(const std::string& path, bool& created) {
     }
   }
   if (fd < 0) return fail(errno_error(errno, "open claims database " + path));
-  return FileHandle(fd);
+  return Fd(fd);
 }
 
 // The text of /proc/sys/kernel/random/boot_id is a UUID; accept what could be one, and
@@ -680,7 +651,7 @@ bool is_boot_id(const std::string& id) {
 }
 
 // The rest of Store::open, under the state directory's setup lock.
-Result<std::unique_ptr<Store>> open_locked(const std::string& path, FileHandle file, bool created,
+Result<std::unique_ptr<Store>> open_locked(const std::string& path, Fd file, bool created,
                                            const StoreOptions& options) {
   const std::chrono::milliseconds busy_timeout = options.busy_timeout;
   struct stat st {};
@@ -692,7 +663,7 @@ Result<std::unique_ptr<Store>> open_locked(const std::string& path, FileHandle f
   }
   VF_TRY(check_state_owner_and_mode(st, path, StatePart::database));
   // Older vfhook versions serialize their setup with flock on the database file itself.
-  VF_ASSIGN(setup_lock, SetupLock::acquire(file.get(), path, busy_timeout));
+  VF_ASSIGN(setup_lock, setup_lock(file.get(), path, busy_timeout));
 
   // A database that is set up is never empty (switching to WAL writes its first page), and no
   // vfhook process is setting one up now (we hold the lock): an empty file that was here
@@ -744,7 +715,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreO
   // The directory first: whoever may write to it may put any file in the database's place.
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  FileHandle dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0) return fail(errno_error(errno, "open the state directory " + dir));
   struct stat dir_st {};
   if (::fstat(dir_fd.get(), &dir_st) != 0) {
@@ -757,7 +728,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreO
   // never one that is still being created. (SQLite's journal-mode switch also returns
   // SQLITE_BUSY at once, without a busy handler, when several processes create the database
   // together.) flock is separate from SQLite's POSIX locks.
-  VF_ASSIGN(dir_lock, SetupLock::acquire(dir_fd.get(), path, busy_timeout));
+  VF_ASSIGN(dir_lock, setup_lock(dir_fd.get(), path, busy_timeout));
   bool created = false;
   VF_ASSIGN(file, open_db_file(path, created));
   auto store = open_locked(path, std::move(file), created, options);

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "util/fd.h"
+
 namespace vfhook {
 namespace {
 
@@ -45,27 +47,23 @@ Result<std::filesystem::path> DirSysfs::resolve(std::string_view path) const {
 
 Result<std::string> DirSysfs::read(std::string_view path) {
   VF_ASSIGN(full, resolve(path));
-  int fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(errno_error(errno, "read " + full.string()));
+  Fd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail(errno_error(errno, "read " + full.string()));
   std::string out;
   char buf[kMaxRead + 1];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return fail(errno_error(err, "read " + full.string()));
+      return fail(errno_error(errno, "read " + full.string()));
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > kMaxRead) {
-      ::close(fd);
       return fail(ErrorKind::invalid_input,
                   "read " + full.string() + ": longer than 4096 bytes, not a sysfs attribute");
     }
   }
-  ::close(fd);
   if (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
@@ -75,14 +73,14 @@ Status DirSysfs::write(std::string_view path, std::string_view value) {
   // No O_CREAT: a sysfs attribute exists or the kernel does not offer it. O_TRUNC is what a
   // shell's `echo x > attr` does too: sysfs ignores it, and a plain file in a fake tree
   // then holds exactly the last value written.
-  int fd = ::open(full.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0) return fail(errno_error(errno, "write " + full.string()));
+  Fd fd(::open(full.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd) return fail(errno_error(errno, "write " + full.string()));
   ssize_t n;
   do {
-    n = ::write(fd, value.data(), value.size());
+    n = ::write(fd.get(), value.data(), value.size());
   } while (n < 0 && errno == EINTR);
   int err = errno;
-  ::close(fd);
+  fd.reset();
   if (n < 0) return fail(errno_error(err, "write '" + shown(value) + "' to " + full.string()));
   if (static_cast<size_t>(n) != value.size()) {
     return fail(ErrorKind::os, "write '" + shown(value) + "' to " + full.string() +

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "testing/addresses.h"
+#include "testing/fake_clock.h"
 #include "testing/fake_sysfs_tree.h"
 #include "vfio/pci_topology.h"
 

@@ -11,18 +11,16 @@ Claim claim_for(const std::string& domain, const PlannedPort& port) {
   // The guest's MAC on this port: the interface's, or for a plain <hostdev> the record's (the
   // MAC vfhook sets); a whole device has none of vfhook's.
   std::optional<MacAddress> mac;
-  if (!port.whole_device) {
+  const VfFunction* vf = port.vf();
+  if (vf) {
     if (port.port.kind != PortKind::hostdev)
       mac = port.port.mac;
     else if (port.record)
       mac = port.record->mac;
   }
-  return Claim{port.device,
-               domain,
-               port.pool ? port.pool->name : "",
-               port.pf_name,
-               port.whole_device ? -1 : port.vf_index,
-               mac};
+  // The store keeps a whole device as PF "" and VF index -1.
+  return Claim{port.device,         domain, port.pool ? port.pool->name : "", vf ? vf->pf_name : "",
+               vf ? vf->index : -1, mac};
 }
 
 Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<PlannedPort>& ports,

@@ -129,10 +129,11 @@ void check_port_policy(const std::string& who, const VfPort& port, const PortRec
 
 std::string PlannedPort::describe() const {
   std::string text = port.describe();
-  if (whole_device)
-    text += " (" + device.to_string() + ")";
+  if (const VfFunction* v = vf())
+    text +=
+        " (PF " + v->pf_name + " VF " + std::to_string(v->index) + ", " + device.to_string() + ")";
   else
-    text += " (PF " + pf_name + " VF " + std::to_string(vf_index) + ", " + device.to_string() + ")";
+    text += " (" + device.to_string() + ")";
   return text;
 }
 
@@ -284,8 +285,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
     const Pool* pool = nullptr;
     PciAddress pf_address = planned.device;  // the PF whose pools decide: the device's own if whole
     if (vf) {
-      planned.pf_name = vf->pf_name;
-      planned.vf_index = vf->index;
+      planned.function = VfFunction{vf->pf, vf->pf_name, vf->index};
       planned.iommu_group = vf->iommu_group;
       planned.driver = vf->driver;
       planned.host_netdev = vf->netdev;
@@ -293,7 +293,6 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       who = planned.describe();
       pool = record ? ctx.config.find_pool(record->pool) : pools.pool_of(vf->pf, PoolMode::vf);
     } else {
-      planned.whole_device = true;
       who = planned.describe();
       pool =
           record ? ctx.config.find_pool(record->pool) : pools.pool_of(planned.device, PoolMode::pf);
@@ -420,18 +419,18 @@ Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContex
 
   for (const PlannedPort& p : plan.ports) {
     std::string who = p.describe();
-    if (!p.whole_device) {
-      auto cached = pf_up.find(p.pf_name);
+    if (const VfFunction* vf = p.vf()) {
+      auto cached = pf_up.find(vf->pf_name);
       if (cached == pf_up.end()) {
-        VF_ASSIGN(pf, with_context(ctx.netlink.read_pf(p.pf_name), who));
-        cached = pf_up.emplace(p.pf_name, pf.admin_up).first;
+        VF_ASSIGN(pf, with_context(ctx.netlink.read_pf(vf->pf_name), who));
+        cached = pf_up.emplace(vf->pf_name, pf.admin_up).first;
       }
       if (!cached->second)
         refusals.push_back(
-            {who, "PF " + p.pf_name +
+            {who, "PF " + vf->pf_name +
                       " is down, and a guest's VF driver takes a random MAC until its PF is "
                       "up. Bring it up first: ip link set " +
-                      p.pf_name + " up"});
+                      vf->pf_name + " up"});
       if (p.host_netdev) {
         VF_ASSIGN(up, with_context(topology.netdev_admin_up(*p.host_netdev), who));
         if (up)
@@ -439,7 +438,7 @@ Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContex
                                        " is up). Take it down or pick another VF."});
       }
     }
-    if (p.whole_device) {
+    if (!p.vf()) {
       VF_ASSIGN(netdev, with_context(topology.netdev(p.device), who));
       if (netdev) {
         VF_ASSIGN(up, with_context(topology.netdev_admin_up(*netdev), who));

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "engine/context.h"
@@ -22,20 +23,30 @@ namespace vfhook {
 
 enum class Stage { prepare, start, reconnect };
 
+// What the host PCI function of a port is. A VF has a PF and an index, through which vfhook
+// sets its MAC, VLAN and the rest; a whole device (a pool in "pf" mode) has no VF settings.
+struct VfFunction {
+  PciAddress pf;
+  std::string pf_name;  // the PF's interface
+  int index = 0;        // N of the PF's virtfnN
+};
+struct WholeDevice {};
+using PortFunction = std::variant<VfFunction, WholeDevice>;
+
 struct PlannedPort {
   VfPort port;
   std::optional<PortRecord> record;
   const Pool* pool = nullptr;
-  PciAddress device;          // the host PCI function given to the guest
-  bool whole_device = false;  // a pool in "pf" mode: no VF settings at all
-  std::string pf_name;        // the VF's PF interface ("" for a whole device)
-  int vf_index = -1;
+  PciAddress device;  // the host PCI function given to the guest
+  PortFunction function = WholeDevice{};
   int iommu_group = -1;
   std::optional<std::string> driver;       // the device's driver now
   std::optional<std::string> host_netdev;  // the VF's own netdev, when a host driver holds it
   VfSettings at_prepare;
   VfSettings at_start;
 
+  // The VF, or nullptr for a whole device.
+  [[nodiscard]] const VfFunction* vf() const { return std::get_if<VfFunction>(&function); }
   // "interface 52:54:00:aa:00:01 (PF enp1s0 VF 3, 0000:01:10.6)": how messages name it.
   [[nodiscard]] std::string describe() const;
 };

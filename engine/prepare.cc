@@ -111,14 +111,15 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& domain,
 
   for (size_t i = 0; i < plan->ports.size(); ++i) {
     const PlannedPort& port = plan->ports[i];
-    if (port.whole_device || port.at_prepare.empty()) continue;
+    const VfFunction* vf = port.vf();
+    if (!vf || port.at_prepare.empty()) continue;
     Claim claim = claim_for(domain_name, port);
     undo.push("restore " + port.describe(), [&ctx, &remember_failure, claim,
                                              snapshot = snapshots[i]] {
       return remember_failure(claim.vf, restore_from_snapshot(claim, snapshot, RestoreDriver::no,
                                                               MacRestore::exact, ctx));
     });
-    if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, port.at_prepare);
+    if (auto applied = apply_vf_settings(ctx.netlink, vf->pf_name, vf->index, port.at_prepare);
         !applied)
       return rolled_back(applied.error().with_context(port.describe()), undo);
     ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +

@@ -30,7 +30,7 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& domain, En
     for (const Claim& claim : claims)
       if (claim.domain == domain_name) ours.push_back(claim.vf);
     for (const PlannedPort& port : plan->ports) {
-      if (port.whole_device || port.port.kind == PortKind::hostdev) continue;
+      if (!port.vf() || port.port.kind == PortKind::hostdev) continue;
       VF_ASSIGN(mac, txn.recorded_admin_mac(domain_name, port.device));
       if (mac) admin_macs.emplace(port.device, *mac);
     }
@@ -57,8 +57,9 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& domain, En
   }
 
   for (const PlannedPort& port : plan->ports) {
-    if (port.whole_device || port.at_start.empty()) continue;
-    auto state = read_vf(ctx.netlink, port.pf_name, port.vf_index);
+    const VfFunction* vf = port.vf();
+    if (!vf || port.at_start.empty()) continue;
+    auto state = read_vf(ctx.netlink, vf->pf_name, vf->index);
     if (!state) return rolled_back(state.error().with_context(port.describe()), undo);
     VfSettings change = differing(port.at_start, *state);
     if (change.empty()) continue;
@@ -67,8 +68,7 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& domain, En
     undo.push("undo the start settings of " + port.describe(), [&ctx, claim, before] {
       return restore_from_snapshot(claim, before, RestoreDriver::no, MacRestore::exact, ctx);
     });
-    if (auto applied = apply_vf_settings(ctx.netlink, port.pf_name, port.vf_index, change);
-        !applied)
+    if (auto applied = apply_vf_settings(ctx.netlink, vf->pf_name, vf->index, change); !applied)
       return rolled_back(applied.error().with_context(port.describe()), undo);
     ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
                  ": start settings applied");

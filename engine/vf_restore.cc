@@ -34,7 +34,7 @@ Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, Engine
   snapshot.vf = port.device;
   snapshot.driver = port.driver;
   snapshot.rebind_driver = !port.port.managed && port.driver != kVfioPciDriver;
-  if (!port.whole_device) {
+  if (const VfFunction* vf = port.vf()) {
     VfSettings planned = port.at_prepare;
     const VfSettings& later = port.at_start;
     if (later.mac) planned.mac = later.mac;
@@ -43,8 +43,7 @@ Result<VfSnapshot> take_snapshot(const PlannedPort& port, FirstSeen seen, Engine
     if (later.trust) planned.trust = later.trust;
     if (later.link_state) planned.link_state = later.link_state;
     if (later.rates) planned.rates = later.rates;
-    VF_ASSIGN(state,
-              with_context(read_vf(ctx.netlink, port.pf_name, port.vf_index), port.describe()));
+    VF_ASSIGN(state, with_context(read_vf(ctx.netlink, vf->pf_name, vf->index), port.describe()));
     if (seen == FirstSeen::before_libvirt) {
       // At prepare, before libvirt sets MAC and VLAN of an interface: keep the true original
       // MAC too, so that release can mend what libvirt's own restore leaves behind (it may

@@ -76,6 +76,8 @@ struct VfPort {
   [[nodiscard]] std::string describe() const;
 };
 
+struct HostdevInterfaceSpec;
+
 class DomainXml {
  public:
   static Result<DomainXml> parse(std::string_view text);
@@ -113,6 +115,18 @@ class DomainXml {
 
   // The document as UTF-8, without an XML declaration (libvirt writes none).
   [[nodiscard]] std::string serialize() const;
+
+  // Edits for vfctl, on a copy: the copy is serialized and parsed again, so it is checked like
+  // any input and its ports and records are consistent. This document is never changed.
+  //
+  // A new <interface type='hostdev'> (render_hostdev_interface's) appended to <devices>, and
+  // `record` added to the port records. Refuses an alias or MAC another device of the domain
+  // already has.
+  [[nodiscard]] Result<DomainXml> with_hostdev_interface(const HostdevInterfaceSpec& spec,
+                                                         const PortRecord& record) const;
+  // Without the VF port whose alias is `alias`, and without the record describing it.
+  // not_found when no VF port has that alias.
+  [[nodiscard]] Result<DomainXml> without_port(std::string_view alias) const;
 
  private:
   struct Impl;

@@ -1,0 +1,286 @@
+// vfctl: the operator's side of vfhook. Subcommands are listed in one table below; every one
+// prints a table or text by default and one JSON object with --json.
+//
+// Exit codes: 0 done; 1 refused or failed, nothing changed; 2 usage error; 3 partly done (the
+// output says what is left).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "cli/libvirt.h"
+#include "cli/port_commands.h"
+#include "cli/views.h"
+#include "engine/host_backends.h"
+#include "engine/inventory.h"
+#include "policy/config.h"
+#include "util/log.h"
+
+namespace vfhook {
+namespace {
+
+constexpr int kExitDone = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitPartly = 3;
+
+struct GlobalOptions {
+  std::string config_path = VFHOOK_CONFIG_PATH;
+  std::string connect_uri = "qemu:///system";
+  bool json = false;
+};
+
+// Everything a command needs from the host, opened on first use.
+class Host {
+ public:
+  explicit Host(const GlobalOptions& options) : options_(options) {}
+
+  Result<EngineContext*> engine() {
+    if (ctx_) return ctx_.get();
+    VF_ASSIGN(config, load_config(options_.config_path));
+    config_ = std::move(config);
+    VF_ASSIGN(backends, open_host_backends(config_));
+    backends_ = std::move(backends);
+    ctx_ = std::make_unique<EngineContext>(
+        EngineContext{config_, *backends_->sysfs, *backends_->devfs, *backends_->netlink,
+                      *backends_->store, backends_->clock, log_});
+    return ctx_.get();
+  }
+  Result<Libvirt*> libvirt() {
+    if (libvirt_) return libvirt_.get();
+    VF_ASSIGN(conn, connect_libvirt(options_.connect_uri));
+    libvirt_ = std::move(conn);
+    return libvirt_.get();
+  }
+
+ private:
+  const GlobalOptions& options_;
+  HostConfig config_;
+  std::unique_ptr<HostBackends> backends_;
+  SyslogLogger log_{"vfctl"};
+  std::unique_ptr<EngineContext> ctx_;
+  std::unique_ptr<Libvirt> libvirt_;
+};
+
+int report_error(const GlobalOptions& options, const Error& error) {
+  if (options.json) std::cout << error_json(error);
+  std::cerr << "vfctl: " << error.message << "\n";
+  return kExitFailed;
+}
+
+// The options of a port (port add, render), parsed into a PortSpec after CLI11 ran.
+struct PortOptions {
+  std::string pool;
+  std::optional<int> vlan;
+  std::optional<int> qos;
+  std::optional<std::string> protocol;
+  std::optional<std::string> mac;
+  std::optional<std::string> ip;
+  std::optional<std::string> alias;
+  std::optional<std::string> spoofchk;
+  std::optional<std::string> trust;
+  std::optional<std::string> link_state;
+  std::optional<uint32_t> min_rate;
+  std::optional<uint32_t> max_rate;
+
+  void add_to(CLI::App* command) {
+    command->add_option("--pool", pool, "the pool (physical network) the VF comes from")
+        ->required();
+    command->add_option("--vlan", vlan, "802.1Q VLAN ID 1-4094 (default: untagged)")
+        ->check(CLI::Range(1, 4094));
+    command->add_option("--qos", qos, "802.1p priority 0-7 of the VLAN")->check(CLI::Range(0, 7));
+    command->add_option("--protocol", protocol, "VLAN protocol: 802.1Q (default) or 802.1ad");
+    command->add_option("--mac", mac, "the guest's MAC (default: derived from domain and alias)");
+    command->add_option("--ip", ip, "the guest's IP address, for DHCP reservations");
+    command->add_option("--alias", alias, "the device alias, ua-... (default: ua-vfhookN)");
+    command->add_option("--spoofchk", spoofchk, "on|off (default: the pool's)");
+    command->add_option("--trust", trust, "on|off (default: the pool's)");
+    command->add_option("--link-state", link_state, "auto|enable|disable");
+    command->add_option("--min-rate", min_rate, "minimum TX rate, Mbit/s");
+    command->add_option("--max-rate", max_rate, "maximum TX rate, Mbit/s");
+  }
+
+  Result<PortSpec> spec() const {
+    PortSpec spec;
+    spec.pool = pool;
+    if (qos && !vlan) return fail(ErrorKind::invalid_input, "--qos needs --vlan");
+    if (protocol && !vlan) return fail(ErrorKind::invalid_input, "--protocol needs --vlan");
+    if (vlan) {
+      Vlan v;
+      v.id = static_cast<uint16_t>(*vlan);
+      v.qos = static_cast<uint8_t>(qos.value_or(0));
+      if (protocol) {
+        auto parsed = parse_vlan_protocol(*protocol);
+        if (!parsed)
+          return fail(ErrorKind::invalid_input,
+                      "--protocol '" + *protocol + "': expected 802.1Q or 802.1ad");
+        v.protocol = *parsed;
+      }
+      spec.vlan = v;
+    }
+    if (mac) {
+      VF_ASSIGN(parsed, with_context(MacAddress::parse_unicast(*mac), "--mac"));
+      spec.mac = parsed;
+    }
+    spec.ip = ip;
+    spec.alias = alias;
+    auto on_off = [](const std::optional<std::string>& text,
+                     const char* name) -> Result<std::optional<bool>> {
+      if (!text) return std::optional<bool>{};
+      if (*text == "on") return std::optional<bool>(true);
+      if (*text == "off") return std::optional<bool>(false);
+      return fail(ErrorKind::invalid_input,
+                  std::string(name) + " '" + *text + "': expected on or off");
+    };
+    VF_ASSIGN(spoof, on_off(spoofchk, "--spoofchk"));
+    VF_ASSIGN(trusted, on_off(trust, "--trust"));
+    spec.spoofchk = spoof;
+    spec.trust = trusted;
+    if (link_state) {
+      auto parsed = parse_link_state(*link_state);
+      if (!parsed)
+        return fail(ErrorKind::invalid_input,
+                    "--link-state '" + *link_state + "': expected auto, enable or disable");
+      spec.link_state = *parsed;
+    }
+    if (min_rate || max_rate) {
+      if (min_rate && max_rate && *max_rate != 0 && *min_rate > *max_rate)
+        return fail(ErrorKind::invalid_input, "--min-rate is above --max-rate");
+      spec.rates = VfSettings::Rates{min_rate.value_or(0), max_rate.value_or(0)};
+    }
+    return spec;
+  }
+};
+
+int run(int argc, char** argv) {
+  GlobalOptions options;
+  CLI::App app{"vfctl: SR-IOV VF ports for libvirt guests (vfhook)", "vfctl"};
+  app.require_subcommand(1);
+  app.add_option("--config", options.config_path, "the vfhook config")->capture_default_str();
+  app.add_option("-c,--connect", options.connect_uri, "libvirt URI")->capture_default_str();
+  app.add_flag("--json", options.json, "print one JSON object instead of text");
+
+  Host host(options);
+  std::function<int()> action;
+
+  // The subcommand table.
+  std::optional<std::string> status_pool;
+  CLI::App* status = app.add_subcommand("status", "pools, PFs and VFs, and who holds each VF");
+  status->add_option("--pool", status_pool, "only this pool");
+  status->callback([&] {
+    action = [&]() -> int {
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto pools = read_inventory(**ctx, status_pool);
+      if (!pools) return report_error(options, pools.error());
+      std::cout << (options.json ? status_json(*pools) : status_text(*pools));
+      return kExitDone;
+    };
+  });
+
+  CLI::App* port = app.add_subcommand("port", "VF ports in domain definitions");
+  port->require_subcommand(1);
+
+  std::string add_domain;
+  PortOptions add_options;
+  CLI::App* add = port->add_subcommand("add", "write a new VF port into a domain's definition");
+  add->add_option("DOMAIN", add_domain, "the domain")->required();
+  add_options.add_to(add);
+  add->callback([&] {
+    action = [&]() -> int {
+      auto spec = add_options.spec();
+      if (!spec) return report_error(options, spec.error());
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      std::string left_behind;
+      auto added = add_port(add_domain, *spec, **lv, **ctx, left_behind);
+      if (!added) {
+        report_error(options, added.error());
+        return left_behind.empty() ? kExitFailed : kExitPartly;
+      }
+      std::cout << (options.json ? port_addition_json(*added, false)
+                                 : port_addition_text(*added, false));
+      return kExitDone;
+    };
+  });
+
+  std::string render_domain;
+  PortOptions render_options;
+  CLI::App* render =
+      app.add_subcommand("render", "print the <interface> `port add` would write; changes nothing");
+  render->add_option("DOMAIN", render_domain, "the domain")->required();
+  render_options.add_to(render);
+  render->callback([&] {
+    action = [&]() -> int {
+      auto spec = render_options.spec();
+      if (!spec) return report_error(options, spec.error());
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      auto planned = plan_port_addition(render_domain, *spec, **lv, **ctx);
+      if (!planned) return report_error(options, planned.error());
+      std::cout << (options.json ? port_addition_json(*planned, true)
+                                 : port_addition_text(*planned, true));
+      return kExitDone;
+    };
+  });
+
+  std::string remove_domain, remove_alias;
+  CLI::App* remove = port->add_subcommand("remove", "remove a VF port from a domain's definition");
+  remove->add_option("DOMAIN", remove_domain, "the domain")->required();
+  remove->add_option("ALIAS", remove_alias, "the port's alias (ua-...)")->required();
+  remove->callback([&] {
+    action = [&]() -> int {
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      auto removed = remove_port(remove_domain, remove_alias, **lv, **ctx);
+      if (!removed) return report_error(options, removed.error());
+      std::cout << (options.json ? port_removal_json(*removed) : port_removal_text(*removed));
+      if (!removed->left_behind.empty()) std::cerr << "vfctl: " << removed->left_behind << "\n";
+      return removed->left_behind.empty() ? kExitDone : kExitPartly;
+    };
+  });
+
+  std::optional<std::string> list_domain;
+  CLI::App* list = port->add_subcommand("list", "the VF ports of every domain, or of one");
+  list->add_option("DOMAIN", list_domain, "only this domain");
+  list->callback([&] {
+    action = [&]() -> int {
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      auto listing = list_ports(list_domain, **lv, **ctx);
+      if (!listing) return report_error(options, listing.error());
+      std::cout << (options.json ? port_listing_json(*listing) : port_listing_text(*listing));
+      return kExitDone;
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  return action ? action() : kExitUsage;
+}
+
+}  // namespace
+}  // namespace vfhook
+
+int main(int argc, char** argv) {
+  return vfhook::run(argc, argv);
+}

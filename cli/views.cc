@@ -1,0 +1,342 @@
+#include "cli/views.h"
+
+#include <json-c/json.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "util/printable.h"
+
+namespace vfhook {
+namespace {
+
+struct JsonPut {
+  void operator()(json_object* object) const { json_object_put(object); }
+};
+using Json = std::unique_ptr<json_object, JsonPut>;
+
+Json object() {
+  return Json(json_object_new_object());
+}
+Json array() {
+  return Json(json_object_new_array());
+}
+void put(json_object* target, const char* key, Json value) {
+  json_object_object_add(target, key, value.release());
+}
+void put(json_object* target, const char* key, const std::string& value) {
+  json_object_object_add(target, key, json_object_new_string_len(value.data(), value.size()));
+}
+void put(json_object* target, const char* key, const char* value) {
+  json_object_object_add(target, key, json_object_new_string(value));
+}
+void put(json_object* target, const char* key, int64_t value) {
+  json_object_object_add(target, key, json_object_new_int64(value));
+}
+void put_bool(json_object* target, const char* key, bool value) {
+  json_object_object_add(target, key, json_object_new_boolean(value));
+}
+void put_null(json_object* target, const char* key) {
+  json_object_object_add(target, key, nullptr);
+}
+void append(json_object* target, Json value) {
+  json_object_array_add(target, value.release());
+}
+
+std::string text_of(const Json& json) {
+  return std::string(json_object_to_json_string_ext(
+             json.get(), JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) +
+         "\n";
+}
+
+std::string vlan_text(const Vlan& vlan) {
+  if (vlan.id == 0) return "untagged";
+  std::string text = std::to_string(vlan.id);
+  if (vlan.qos) text += " qos " + std::to_string(vlan.qos);
+  if (vlan.protocol == VlanProtocol::dot1ad) text += " 802.1ad";
+  return text;
+}
+
+Json vlan_json(const Vlan& vlan) {
+  Json out = object();
+  put(out.get(), "id", int64_t{vlan.id});
+  put(out.get(), "qos", int64_t{vlan.qos});
+  put(out.get(), "protocol", vlan.protocol == VlanProtocol::dot1ad ? "802.1ad" : "802.1Q");
+  return out;
+}
+
+std::string owner_text(const VfStatus& vf) {
+  if (vf.claim) return vf.claim->domain;
+  if (vf.reservation) return vf.reservation->domain;
+  return "-";
+}
+
+// Pads each column to its widest cell.
+std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+// ErrorKind as a stable identifier for scripts (to_string(ErrorKind) is prose).
+const char* kind_key(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_input:
+      return "invalid_input";
+    case ErrorKind::policy:
+      return "policy";
+    case ErrorKind::not_found:
+      return "not_found";
+    case ErrorKind::conflict:
+      return "conflict";
+    case ErrorKind::os:
+      return "os";
+    case ErrorKind::netlink:
+      return "netlink";
+    case ErrorKind::timeout:
+      return "timeout";
+    case ErrorKind::internal:
+      return "internal";
+  }
+  return "internal";
+}
+
+}  // namespace
+
+std::string status_text(const std::vector<PoolStatus>& pools) {
+  std::string out;
+  for (const PoolStatus& pool : pools) {
+    out += "pool " + pool.pool->name + " (" + (pool.pool->mode == PoolMode::vf ? "vf" : "pf") +
+           "): " + std::to_string(pool.free_vfs) + " free\n";
+    for (const PfStatus& pf : pool.pfs) {
+      if (!pf.pf) {
+        out += "  PF " + pf.ref + ": " + pf.problem + "\n";
+        continue;
+      }
+      out += "  PF " + (pf.pf->name.empty() ? pf.ref : pf.pf->name) + " " +
+             pf.pf->address.to_string() + "  link " +
+             (pf.link_up ? (*pf.link_up ? "up" : "down") : "unknown") + "  numa " +
+             (pf.pf->numa_node < 0 ? "-" : std::to_string(pf.pf->numa_node)) + "  VFs " +
+             std::to_string(pf.pf->num_vfs) + "/" + std::to_string(pf.pf->total_vfs) + "\n";
+      if (!pf.problem.empty()) out += "    " + pf.problem + "\n";
+      std::vector<std::vector<std::string>> rows{{"VF", "PCI", "DRIVER", "USE", "OWNER", "MAC",
+                                                  "VLAN", "SPOOFCHK", "TRUST", "LINK", "RATE"}};
+      for (const VfStatus& vf : pf.vfs) {
+        std::vector<std::string> row{std::to_string(vf.info.index), vf.info.address.to_string(),
+                                     vf.info.driver.value_or("-"), std::string(to_string(vf.use)),
+                                     printable(owner_text(vf), 40)};
+        if (vf.state) {
+          row.push_back(vf.state->mac.to_string());
+          row.push_back(vlan_text(vf.state->vlan));
+          row.push_back(vf.state->spoofchk ? "on" : "off");
+          row.push_back(vf.state->trust ? (*vf.state->trust ? "on" : "off") : "-");
+          row.push_back(std::string(to_string(vf.state->link_state)));
+          row.push_back(vf.state->max_tx_rate || vf.state->min_tx_rate
+                            ? std::to_string(vf.state->min_tx_rate) + "-" +
+                                  std::to_string(vf.state->max_tx_rate)
+                            : "-");
+        } else {
+          row.insert(row.end(), 6, "?");
+        }
+        rows.push_back(std::move(row));
+      }
+      out += table(rows, "    ");
+    }
+  }
+  if (pools.empty()) out += "no pools in the vfhook config\n";
+  return out;
+}
+
+std::string status_json(const std::vector<PoolStatus>& pools) {
+  Json root = object();
+  Json pool_list = array();
+  for (const PoolStatus& pool : pools) {
+    Json p = object();
+    put(p.get(), "name", pool.pool->name);
+    put(p.get(), "mode", pool.pool->mode == PoolMode::vf ? "vf" : "pf");
+    put(p.get(), "free_vfs", int64_t{pool.free_vfs});
+    Json pfs = array();
+    for (const PfStatus& pf : pool.pfs) {
+      Json f = object();
+      put(f.get(), "ref", pf.ref);
+      if (pf.pf) {
+        put(f.get(), "netdev", pf.pf->name);
+        put(f.get(), "address", pf.pf->address.to_string());
+        put(f.get(), "numa_node", int64_t{pf.pf->numa_node});
+        put(f.get(), "num_vfs", int64_t{pf.pf->num_vfs});
+        put(f.get(), "total_vfs", int64_t{pf.pf->total_vfs});
+      }
+      if (pf.link_up)
+        put(f.get(), "link", *pf.link_up ? "up" : "down");
+      else
+        put_null(f.get(), "link");
+      if (!pf.problem.empty()) put(f.get(), "problem", pf.problem);
+      Json vfs = array();
+      for (const VfStatus& vf : pf.vfs) {
+        Json v = object();
+        put(v.get(), "index", int64_t{vf.info.index});
+        put(v.get(), "address", vf.info.address.to_string());
+        if (vf.info.driver)
+          put(v.get(), "driver", *vf.info.driver);
+        else
+          put_null(v.get(), "driver");
+        put(v.get(), "use", std::string(to_string(vf.use)));
+        if (vf.claim) {
+          put(v.get(), "domain", vf.claim->domain);
+        } else if (vf.reservation) {
+          put(v.get(), "domain", vf.reservation->domain);
+        } else {
+          put_null(v.get(), "domain");
+        }
+        if (vf.state) {
+          put(v.get(), "mac", vf.state->mac.to_string());
+          put(v.get(), "vlan", vlan_json(vf.state->vlan));
+          put_bool(v.get(), "spoofchk", vf.state->spoofchk);
+          if (vf.state->trust)
+            put_bool(v.get(), "trust", *vf.state->trust);
+          else
+            put_null(v.get(), "trust");
+          put(v.get(), "link_state", std::string(to_string(vf.state->link_state)));
+          put(v.get(), "min_tx_rate", int64_t{vf.state->min_tx_rate});
+          put(v.get(), "max_tx_rate", int64_t{vf.state->max_tx_rate});
+        }
+        append(vfs.get(), std::move(v));
+      }
+      put(f.get(), "vfs", std::move(vfs));
+      append(pfs.get(), std::move(f));
+    }
+    put(p.get(), "pfs", std::move(pfs));
+    append(pool_list.get(), std::move(p));
+  }
+  put(root.get(), "pools", std::move(pool_list));
+  return text_of(root);
+}
+
+std::string port_addition_text(const PortAddition& a, bool rendered_only) {
+  std::string out;
+  if (rendered_only) {
+    out += a.interface_xml;
+    return out;
+  }
+  out += "domain " + a.domain + ": port " + a.alias + " added: VF " + a.vf.vf.to_string() +
+         " (PF " + a.vf.pf_name + " VF " + std::to_string(a.vf.vf_index) + "), MAC " +
+         a.mac.to_string();
+  if (a.record.vlan) out += ", VLAN " + vlan_text(*a.record.vlan);
+  out += "\n";
+  out += a.domain_running ? "The domain is running: the port takes effect at its next start "
+                            "(vfctl attach adds one to the running guest).\n"
+                          : "It takes effect at the next start.\n";
+  return out;
+}
+
+std::string port_addition_json(const PortAddition& a, bool rendered_only) {
+  Json root = object();
+  put(root.get(), "domain", a.domain);
+  put(root.get(), "alias", a.alias);
+  put(root.get(), "mac", a.mac.to_string());
+  put(root.get(), "vf", a.vf.vf.to_string());
+  put(root.get(), "pf", a.vf.pf_name);
+  put(root.get(), "vf_index", int64_t{a.vf.vf_index});
+  if (a.record.vlan)
+    put(root.get(), "vlan", vlan_json(*a.record.vlan));
+  else
+    put_null(root.get(), "vlan");
+  put_bool(root.get(), "reserved", !rendered_only);
+  put_bool(root.get(), "domain_running", a.domain_running);
+  put(root.get(), "interface_xml", a.interface_xml);
+  return text_of(root);
+}
+
+std::string port_removal_text(const PortRemoval& r) {
+  std::string out = "domain " + r.domain + ": port " + r.alias + " removed";
+  if (r.vf) out += "; VF " + r.vf->to_string() + (r.left_behind.empty() ? " is free again" : "");
+  out += "\n";
+  if (!r.left_behind.empty()) out += "left behind: " + r.left_behind + "\n";
+  return out;
+}
+
+std::string port_removal_json(const PortRemoval& r) {
+  Json root = object();
+  put(root.get(), "domain", r.domain);
+  put(root.get(), "alias", r.alias);
+  if (r.vf)
+    put(root.get(), "vf", r.vf->to_string());
+  else
+    put_null(root.get(), "vf");
+  if (!r.left_behind.empty()) put(root.get(), "left_behind", r.left_behind);
+  return text_of(root);
+}
+
+std::string port_listing_text(const PortListing& listing) {
+  std::vector<std::vector<std::string>> rows{
+      {"DOMAIN", "ALIAS", "KIND", "MAC", "VF", "POOL", "VLAN", "IP", "STATE"}};
+  for (const ListedPort& p : listing.ports) {
+    std::string state = p.claim ? "claimed" : p.reservation ? "reserved" : "-";
+    rows.push_back({printable(p.domain, 40), p.port.alias.empty() ? "-" : p.port.alias,
+                    std::string(to_string(p.port.kind)), p.port.mac ? p.port.mac->to_string() : "-",
+                    p.port.host ? p.port.host->to_string() : "(network)",
+                    p.record ? p.record->pool : "-",
+                    p.record && p.record->vlan ? vlan_text(*p.record->vlan) : "-",
+                    p.record && p.record->ip ? *p.record->ip : "-", state});
+  }
+  std::string out = listing.ports.empty() ? "no VF ports\n" : table(rows, "");
+  for (const std::string& problem : listing.problems) out += "problem: " + problem + "\n";
+  return out;
+}
+
+std::string port_listing_json(const PortListing& listing) {
+  Json root = object();
+  Json ports = array();
+  for (const ListedPort& p : listing.ports) {
+    Json o = object();
+    put(o.get(), "domain", p.domain);
+    put_bool(o.get(), "domain_running", p.domain_running);
+    put(o.get(), "alias", p.port.alias);
+    put(o.get(), "kind", std::string(to_string(p.port.kind)));
+    if (p.port.mac)
+      put(o.get(), "mac", p.port.mac->to_string());
+    else
+      put_null(o.get(), "mac");
+    if (p.port.host)
+      put(o.get(), "vf", p.port.host->to_string());
+    else
+      put_null(o.get(), "vf");
+    if (p.record) {
+      put(o.get(), "pool", p.record->pool);
+      if (p.record->vlan) put(o.get(), "vlan", vlan_json(*p.record->vlan));
+      if (p.record->ip) put(o.get(), "ip", *p.record->ip);
+    }
+    put(o.get(), "state", p.claim ? "claimed" : p.reservation ? "reserved" : "none");
+    append(ports.get(), std::move(o));
+  }
+  put(root.get(), "ports", std::move(ports));
+  Json problems = array();
+  for (const std::string& problem : listing.problems)
+    json_object_array_add(problems.get(), json_object_new_string(problem.c_str()));
+  put(root.get(), "problems", std::move(problems));
+  return text_of(root);
+}
+
+std::string error_json(const Error& error) {
+  Json root = object();
+  Json e = object();
+  put(e.get(), "kind", kind_key(error.kind));
+  put(e.get(), "message", error.message);
+  put(root.get(), "error", std::move(e));
+  return text_of(root);
+}
+
+}  // namespace vfhook

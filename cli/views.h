@@ -1,0 +1,28 @@
+// How vfctl shows its results: a table or text for people (the default), JSON for scripts
+// (--json, one object on stdout). Pure functions of the results, so tests compare them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/port_commands.h"
+#include "engine/inventory.h"
+
+namespace vfhook {
+
+std::string status_text(const std::vector<PoolStatus>& pools);
+std::string status_json(const std::vector<PoolStatus>& pools);
+
+std::string port_addition_text(const PortAddition& addition, bool rendered_only);
+std::string port_addition_json(const PortAddition& addition, bool rendered_only);
+
+std::string port_removal_text(const PortRemoval& removal);
+std::string port_removal_json(const PortRemoval& removal);
+
+std::string port_listing_text(const PortListing& listing);
+std::string port_listing_json(const PortListing& listing);
+
+// {"error": {"kind": ..., "message": ...}} for --json; the text form goes to stderr.
+std::string error_json(const Error& error);
+
+}  // namespace vfhook

@@ -16,6 +16,7 @@
 #include "cli/views.h"
 #include "engine/host_backends.h"
 #include "engine/inventory.h"
+#include "engine/vf_provisioning.h"
 #include "policy/config.h"
 #include "util/log.h"
 
@@ -262,6 +263,22 @@ int run(int argc, char** argv) {
       if (!listing) return report_error(options, listing.error());
       std::cout << (options.json ? port_listing_json(*listing) : port_listing_text(*listing));
       return kExitDone;
+    };
+  });
+
+  CLI::App* vfs = app.add_subcommand("vfs", "the pools' VFs on this host");
+  vfs->require_subcommand(1);
+  CLI::App* apply = vfs->add_subcommand(
+      "apply",
+      "create the VFs each pool asks for (num_vfs), give them admin MACs, pre-bind idle ones");
+  apply->callback([&] {
+    action = [&]() -> int {
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      ProvisioningReport report = provision_vfs(**ctx);
+      std::cout << (options.json ? provisioning_json(report) : provisioning_text(report));
+      if (report.problems.empty()) return kExitDone;
+      return report.changes.empty() ? kExitFailed : kExitPartly;
     };
   });
 

@@ -330,6 +330,27 @@ std::string port_listing_json(const PortListing& listing) {
   return text_of(root);
 }
 
+std::string provisioning_text(const ProvisioningReport& report) {
+  std::string out;
+  for (const std::string& change : report.changes) out += change + "\n";
+  for (const std::string& problem : report.problems) out += "problem: " + problem + "\n";
+  if (out.empty()) out = "nothing to do: every pool's VFs are as configured\n";
+  return out;
+}
+
+std::string provisioning_json(const ProvisioningReport& report) {
+  Json root = object();
+  Json changes = array();
+  for (const std::string& change : report.changes)
+    json_object_array_add(changes.get(), json_object_new_string(change.c_str()));
+  Json problems = array();
+  for (const std::string& problem : report.problems)
+    json_object_array_add(problems.get(), json_object_new_string(problem.c_str()));
+  put(root.get(), "changes", std::move(changes));
+  put(root.get(), "problems", std::move(problems));
+  return text_of(root);
+}
+
 std::string error_json(const Error& error) {
   Json root = object();
   Json e = object();

@@ -7,6 +7,7 @@
 
 #include "cli/port_commands.h"
 #include "engine/inventory.h"
+#include "engine/vf_provisioning.h"
 
 namespace vfhook {
 
@@ -21,6 +22,9 @@ std::string port_removal_json(const PortRemoval& removal);
 
 std::string port_listing_text(const PortListing& listing);
 std::string port_listing_json(const PortListing& listing);
+
+std::string provisioning_text(const ProvisioningReport& report);
+std::string provisioning_json(const ProvisioningReport& report);
 
 // {"error": {"kind": ..., "message": ...}} for --json; the text form goes to stderr.
 std::string error_json(const Error& error);

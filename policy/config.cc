@@ -250,7 +250,7 @@ class ConfigReader {
     for (const auto& [key, value] : table) {
       const std::string_view k = key.str();
       const std::string what = prefix + std::string(k);
-      if (pool.mode == PoolMode::pf && (k == "vf_range" || k == "vlans")) {
+      if (pool.mode == PoolMode::pf && (k == "vf_range" || k == "vlans" || k == "num_vfs")) {
         return error(key.source().begin.line,
                      what + ": not allowed in a mode = \"pf\" pool (its PFs are given whole)");
       }
@@ -296,6 +296,12 @@ class ConfigReader {
       } else if (k == "trust") {
         VF_ASSIGN(flag, bool_value(value, what));
         pool.trust = flag;
+      } else if (k == "num_vfs") {
+        const auto* count = value.as_integer();
+        if (!count || count->get() < 0 || count->get() > kMaxNumVfs)
+          return error(value, what + ": expected a VF count 0-" + std::to_string(kMaxNumVfs) +
+                                  ", got " + (count ? std::to_string(count->get()) : type_name(value)));
+        pool.num_vfs = static_cast<int>(count->get());
       } else if (k == "keep_idle_on_vfio") {
         VF_ASSIGN(flag, bool_value(value, what));
         pool.keep_idle_on_vfio = flag;
@@ -309,7 +315,8 @@ class ConfigReader {
       } else {
         return unknown_key(key, prefix,
                            "name, mode, pfs, vf_range, vlans, flat, allow_trust, "
-                           "allow_spoofchk_off, spoofchk, trust, link_state, keep_idle_on_vfio");
+                           "allow_spoofchk_off, spoofchk, trust, link_state, keep_idle_on_vfio, "
+                           "num_vfs");
       }
     }
     if (pool.pfs.empty()) return error(table, prefix + "missing 'pfs' (the PFs of the pool)");

@@ -55,6 +55,10 @@ struct PoolPf {
   bool operator==(const PoolPf&) const = default;
 };
 
+// The most VFs a PF offers in PCI (a function number is 8 bits below a bus; sriov_totalvfs
+// caps it further per device).
+inline constexpr int kMaxNumVfs = 256;
+
 struct Pool {
   std::string name;
   PoolMode mode = PoolMode::vf;
@@ -68,6 +72,9 @@ struct Pool {
   bool trust = false;
   LinkState link_state = LinkState::automatic;
   bool keep_idle_on_vfio = false;
+  // VFs `vfctl vfs apply` creates on each PF of the pool (sriov_numvfs); nullopt: the PF's
+  // count is left as it is.
+  std::optional<int> num_vfs;
 
   // A tagged VLAN ID (1..4094) inside one of `vlans`; always false for a flat pool and for 0.
   [[nodiscard]] bool allows_vlan(uint16_t vlan) const;

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "vfio/vf_count.h"
+
 namespace vfhook {
 
 std::string_view to_string(VfAttribute attribute) {
@@ -64,7 +66,21 @@ void RecordingVfNetlink::ignore(VfAttribute attribute, std::optional<std::string
   faults_.push_back(VfFault{attribute, std::move(pf), vf, 0});
 }
 
+void RecordingVfNetlink::follow_vf_count(std::string name, Sysfs& sysfs, PciAddress pf) {
+  followed_[std::move(name)] = {&sysfs, pf};
+}
+
+void RecordingVfNetlink::sync_vf_count(std::string_view name) {
+  auto followed = followed_.find(name);
+  auto link = pfs_.find(name);
+  if (followed == followed_.end() || link == pfs_.end()) return;
+  auto count = vf_count(*followed->second.first, followed->second.second);
+  if (!count || static_cast<size_t>(*count) == link->second.vfs.size()) return;
+  add_pf(link->first, link->second.ifindex, link->second.admin_up, *count);
+}
+
 Result<PfLink> RecordingVfNetlink::read_pf(std::string_view pf_name) {
+  sync_vf_count(pf_name);
   auto it = pfs_.find(pf_name);
   if (it == pfs_.end()) {
     return fail(ErrorKind::not_found, "no network interface named '" + std::string(pf_name) + "'");
@@ -75,6 +91,7 @@ Result<PfLink> RecordingVfNetlink::read_pf(std::string_view pf_name) {
 template <class Apply>
 Status RecordingVfNetlink::request(VfAttribute attribute, std::string_view pf_name, int vf,
                                    const std::string& value, int invalid_errno, Apply apply) {
+  sync_vf_count(pf_name);
   requests_.push_back("set_" + std::string(to_string(attribute)) + " " + std::string(pf_name) +
                       " " + std::to_string(vf) + " " + value);
   const std::string what = std::string(to_string(attribute)) + " " + value;

@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/pci_address.h"
+#include "vfio/sysfs.h"
 #include "vfio/vf_netlink.h"
 
 namespace vfhook {
@@ -46,6 +48,10 @@ class RecordingVfNetlink : public VfNetlink {
   void add_pf(std::string name, int ifindex, bool admin_up, int num_vfs);
   // The stored state of a PF, for tests to arrange or inspect; nullptr when unknown.
   PfLink* pf(std::string_view name);
+  // Makes the PF's VF list follow its sriov_numvfs in `sysfs`, as the kernel's does: when the
+  // count differs from the list, the list becomes that many VFs in their default state (the
+  // kernel destroys and re-creates every VF on a count change).
+  void follow_vf_count(std::string name, Sysfs& sysfs, PciAddress pf);
   [[nodiscard]] const std::map<std::string, PfLink, std::less<>>& pfs() const { return pfs_; }
 
   void refuse(VfAttribute attribute, int error, std::optional<std::string> pf = std::nullopt,
@@ -72,7 +78,10 @@ class RecordingVfNetlink : public VfNetlink {
   Status request(VfAttribute attribute, std::string_view pf_name, int vf, const std::string& value,
                  int invalid_errno, Apply apply);
 
+  void sync_vf_count(std::string_view name);
+
   std::map<std::string, PfLink, std::less<>> pfs_;
+  std::map<std::string, std::pair<Sysfs*, PciAddress>, std::less<>> followed_;
   std::vector<VfFault> faults_;
   std::vector<std::string> requests_;
 };
@@ -82,7 +91,8 @@ std::string describe(const Vlan& vlan);
 
 // ---------------------------------------------------------------------------------------
 // FileVfNetlink: a VfNetlink whose state and request log live in a JSON file, so black-box
-// tests can run the real hook binary (config [test] netlink_fake = "<path>") and check
+// tests can run the real hook binary (the test bed's core reads the path from the
+// <config>.backends file beside the config) and check
 // afterwards what it asked for. Every call takes an exclusive flock() on the file, loads it,
 // applies the call exactly as RecordingVfNetlink does (same request lines, same faults), and
 // rewrites the file in place before unlocking, so concurrent hook processes lose no update.

@@ -172,7 +172,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nspofchk = true\n",
                   "vfhook.toml:4: pool 'p': unknown key 'spofchk' (allowed: name, mode, pfs, "
                   "vf_range, vlans, flat, allow_trust, allow_spoofchk_off, spoofchk, trust, "
-                  "link_state, keep_idle_on_vfio)"},
+                  "link_state, keep_idle_on_vfio, num_vfs)"},
         BadConfig{"[[pool]]\nname = \"a\"\npfs = [\"enp1s0\"]\n\n[[pool]]\nname = \"a\"\npfs "
                   "= [\"enp2s0\"]\n",
                   "vfhook.toml:6: pool 'a': name used by an earlier pool"},

@@ -1,0 +1,109 @@
+// vfctl vfs apply's engine operation on the engine bed: VF counts, admin MACs, pre-binding,
+// and what it refuses while guests hold VFs.
+#include "engine/vf_provisioning.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/vf_restore.h"
+#include "testing/engine_bed.h"
+#include "vfio/pci_topology.h"
+#include "vfio/vf_count.h"
+
+namespace vfhook {
+namespace {
+
+using testing::EngineBed;
+using ::testing::HasSubstr;
+
+const PciAddress kPf = *PciAddress::parse("0000:01:00.0");
+
+class VfProvisioningTest : public ::testing::Test {
+ protected:
+  void SetUp() override { bed.netlink().follow_vf_count("enp1s0", bed.ctx().sysfs, kPf); }
+  void configure(const std::string& extra) {
+    bed.set_config(std::string(testing::kProviderPoolToml) + extra);
+  }
+  int count() { return *vf_count(bed.ctx().sysfs, kPf); }
+  std::vector<VfInfo> vfs() {
+    PciTopology topology(bed.ctx().sysfs);
+    return topology.pf("enp1s0")->vfs;
+  }
+
+  EngineBed bed;
+};
+
+TEST_F(VfProvisioningTest, CreatesTheCountGivesMacsPreBindsAndASecondRunChangesNothing) {
+  configure("num_vfs = 4\nkeep_idle_on_vfio = true\n");
+  ProvisioningReport first = provision_vfs(bed.ctx());
+  EXPECT_TRUE(first.problems.empty()) << first.problems.front();
+  EXPECT_EQ(count(), 4);
+  EXPECT_THAT(first.changes.front(), HasSubstr("7 -> 4 VFs"));
+  ASSERT_EQ(vfs().size(), 4u);
+  PfLink link = *bed.netlink().read_pf("enp1s0");
+  ASSERT_EQ(link.vfs.size(), 4u);
+  for (const VfInfo& vf : vfs()) {
+    EXPECT_EQ(link.vfs[vf.index].mac, idle_mac_for(vf.address)) << vf.index;
+    EXPECT_EQ(vf.driver, "vfio-pci") << vf.index;
+  }
+
+  const size_t requests = bed.netlink().requests().size();
+  ProvisioningReport second = provision_vfs(bed.ctx());
+  EXPECT_TRUE(second.changes.empty()) << second.changes.front();
+  EXPECT_TRUE(second.problems.empty());
+  EXPECT_EQ(bed.netlink().requests().size(), requests);
+}
+
+TEST_F(VfProvisioningTest, WithoutNumVfsTheCountIsLeftAndOnlyMissingMacsAreSet) {
+  bed.netlink().pf("enp1s0")->vfs[3].mac = *MacAddress::parse("02:00:00:00:00:33");
+  ProvisioningReport report = provision_vfs(bed.ctx());
+  EXPECT_TRUE(report.problems.empty());
+  EXPECT_EQ(count(), 7);
+  EXPECT_EQ(report.changes.size(), 6u);  // six zero MACs; VF 3 keeps its own
+  EXPECT_EQ(bed.netlink().pf("enp1s0")->vfs[3].mac, *MacAddress::parse("02:00:00:00:00:33"));
+  EXPECT_EQ(bed.driver(bed.vf(0)), "igbvf");  // the pool does not keep idle VFs on vfio-pci
+}
+
+TEST_F(VfProvisioningTest, ACountChangeIsRefusedWhileAGuestHoldsOrADomainReservesAVf) {
+  configure("num_vfs = 2\n");
+  ASSERT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
+    return txn.add_claim(Claim{bed.vf(5), "web1", "provider", "enp1s0", 5});
+  }));
+  ProvisioningReport claimed = provision_vfs(bed.ctx());
+  ASSERT_EQ(claimed.problems.size(), 1u);
+  EXPECT_THAT(claimed.problems[0], HasSubstr("claimed by domain 'web1'"));
+  EXPECT_THAT(claimed.problems[0], HasSubstr("asks for 2"));
+  EXPECT_TRUE(claimed.changes.empty());
+  EXPECT_EQ(count(), 7);
+
+  ASSERT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
+    VF_TRY(txn.remove_claim(bed.vf(5)));
+    return txn.add_reservation(Reservation{bed.vf(6), "db1", "provider"});
+  }));
+  ProvisioningReport reserved = provision_vfs(bed.ctx());
+  ASSERT_EQ(reserved.problems.size(), 1u);
+  EXPECT_THAT(reserved.problems[0], HasSubstr("reserved for domain 'db1'"));
+  EXPECT_EQ(count(), 7);
+}
+
+TEST_F(VfProvisioningTest, MoreVfsThanTheDeviceOffersIsAProblemNotAChange) {
+  configure("num_vfs = 9\n");
+  ProvisioningReport report = provision_vfs(bed.ctx());
+  ASSERT_FALSE(report.problems.empty());
+  EXPECT_THAT(report.problems[0], HasSubstr("offers 7"));
+  EXPECT_EQ(count(), 7);
+}
+
+TEST(VfProvisioningConfig, NumVfsIsCheckedAndOnlyForVfPools) {
+  EXPECT_TRUE(
+      parse_config("[[pool]]\nname = \"a\"\npfs = [\"enp1s0\"]\nflat = true\nnum_vfs = 8\n", "t"));
+  EXPECT_FALSE(
+      parse_config("[[pool]]\nname = \"a\"\npfs = [\"enp1s0\"]\nflat = true\nnum_vfs = -1\n", "t"));
+  EXPECT_FALSE(parse_config(
+      "[[pool]]\nname = \"a\"\npfs = [\"enp1s0\"]\nflat = true\nnum_vfs = \"8\"\n", "t"));
+  EXPECT_FALSE(parse_config(
+      "[[pool]]\nname = \"a\"\nmode = \"pf\"\npfs = [\"enp1s0\"]\nnum_vfs = 8\n", "t"));
+}
+
+}  // namespace
+}  // namespace vfhook

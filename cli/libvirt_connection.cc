@@ -89,7 +89,12 @@ class LibvirtConnection final : public Libvirt {
 Result<std::unique_ptr<Libvirt>> connect_libvirt(const std::string& uri) {
   virSetErrorFunc(nullptr, ignore_libvirt_error);
   ConnectPtr conn(virConnectOpen(uri.c_str()));
-  if (!conn) return fail(libvirt_error("connect to libvirt at " + uri));
+  if (!conn) {
+    Error error = libvirt_error("connect to libvirt at " + uri);
+    error.message += ". Is libvirtd (or virtqemud) running, and may this user use it? "
+                     "-c URI picks another connection.";
+    return fail(std::move(error));
+  }
   return std::unique_ptr<Libvirt>(std::make_unique<LibvirtConnection>(std::move(conn)));
 }
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# vfctl's bash completion, driven as bash's programmable completion drives it: COMP_WORDS and
+# COMP_CWORD set, the function called, COMPREPLY checked.
+set -euo pipefail
+. "$1"
+config=$(mktemp)
+trap 'rm -f "$config"' EXIT
+printf 'state_dir = "/x"\n[[pool]]\nname = "provider"\npfs = ["enp1s0"]\n[[pool]]\nname = "storage"\npfs = ["enp2s0"]\n' >"$config"
+failed=0
+expect() { # WANT WORDS...: the completions of the last word
+  local want=$1; shift
+  COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+  _vfctl
+  local got="${COMPREPLY[*]:-}"
+  if [ "$got" != "$want" ]; then echo "FAIL: '$*' completed to '$got', not '$want'"; failed=1; fi
+}
+expect "status port render vfs" vfctl ""
+expect "port" vfctl po
+expect "add remove list" vfctl port ""
+expect "apply" vfctl vfs ""
+expect "provider storage" vfctl --config "$config" port add web1 --pool ""
+expect "storage" vfctl --config "$config" render web1 --pool s
+expect "on off" vfctl port add web1 --trust ""
+expect "--vlan" vfctl port add web1 --vl
+expect "802.1Q 802.1ad" vfctl render web1 --protocol ""
+[ $failed -eq 0 ] && echo "completion: all cases pass"
+exit $failed

@@ -91,8 +91,9 @@ Result<std::unique_ptr<Libvirt>> connect_libvirt(const std::string& uri) {
   ConnectPtr conn(virConnectOpen(uri.c_str()));
   if (!conn) {
     Error error = libvirt_error("connect to libvirt at " + uri);
-    error.message += ". Is libvirtd (or virtqemud) running, and may this user use it? "
-                     "-c URI picks another connection.";
+    error.message +=
+        ". Is libvirtd (or virtqemud) running, and may this user use it? "
+        "-c URI picks another connection.";
     return fail(std::move(error));
   }
   return std::unique_ptr<Libvirt>(std::make_unique<LibvirtConnection>(std::move(conn)));

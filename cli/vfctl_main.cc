@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/gc.h"
 #include "cli/libvirt.h"
 #include "cli/port_commands.h"
 #include "cli/views.h"
@@ -266,6 +267,23 @@ int run(int argc, char** argv) {
     };
   });
 
+  CLI::App* gc = app.add_subcommand(
+      "gc", "release the VFs of domains that are gone or stopped; drop their reservations");
+  gc->callback([&] {
+    action = [&]() -> int {
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      GcReport report = collect_garbage(**lv, **ctx);
+      std::cout << (options.json ? change_report_json(report.changes, report.problems)
+                                 : change_report_text(report.changes, report.problems,
+                                                      "nothing to collect"));
+      if (report.problems.empty()) return kExitDone;
+      return report.changes.empty() ? kExitFailed : kExitPartly;
+    };
+  });
+
   CLI::App* vfs = app.add_subcommand("vfs", "the pools' VFs on this host");
   vfs->require_subcommand(1);
   CLI::App* apply = vfs->add_subcommand(
@@ -276,7 +294,10 @@ int run(int argc, char** argv) {
       auto ctx = host.engine();
       if (!ctx) return report_error(options, ctx.error());
       ProvisioningReport report = provision_vfs(**ctx);
-      std::cout << (options.json ? provisioning_json(report) : provisioning_text(report));
+      std::cout << (options.json ? change_report_json(report.changes, report.problems)
+                                 : change_report_text(report.changes, report.problems,
+                                                      "nothing to do: every pool's VFs are as "
+                                                      "configured"));
       if (report.problems.empty()) return kExitDone;
       return report.changes.empty() ? kExitFailed : kExitPartly;
     };

@@ -330,24 +330,27 @@ std::string port_listing_json(const PortListing& listing) {
   return text_of(root);
 }
 
-std::string provisioning_text(const ProvisioningReport& report) {
+std::string change_report_text(const std::vector<std::string>& changes,
+                               const std::vector<std::string>& problems,
+                               const std::string& nothing) {
   std::string out;
-  for (const std::string& change : report.changes) out += change + "\n";
-  for (const std::string& problem : report.problems) out += "problem: " + problem + "\n";
-  if (out.empty()) out = "nothing to do: every pool's VFs are as configured\n";
+  for (const std::string& change : changes) out += change + "\n";
+  for (const std::string& problem : problems) out += "problem: " + problem + "\n";
+  if (out.empty()) out = nothing + "\n";
   return out;
 }
 
-std::string provisioning_json(const ProvisioningReport& report) {
+std::string change_report_json(const std::vector<std::string>& changes,
+                               const std::vector<std::string>& problems) {
   Json root = object();
-  Json changes = array();
-  for (const std::string& change : report.changes)
-    json_object_array_add(changes.get(), json_object_new_string(change.c_str()));
-  Json problems = array();
-  for (const std::string& problem : report.problems)
-    json_object_array_add(problems.get(), json_object_new_string(problem.c_str()));
-  put(root.get(), "changes", std::move(changes));
-  put(root.get(), "problems", std::move(problems));
+  Json changed = array();
+  for (const std::string& change : changes)
+    json_object_array_add(changed.get(), json_object_new_string(change.c_str()));
+  Json problem_list = array();
+  for (const std::string& problem : problems)
+    json_object_array_add(problem_list.get(), json_object_new_string(problem.c_str()));
+  put(root.get(), "changes", std::move(changed));
+  put(root.get(), "problems", std::move(problem_list));
   return text_of(root);
 }
 

@@ -7,7 +7,6 @@
 
 #include "cli/port_commands.h"
 #include "engine/inventory.h"
-#include "engine/vf_provisioning.h"
 
 namespace vfhook {
 
@@ -23,8 +22,13 @@ std::string port_removal_json(const PortRemoval& removal);
 std::string port_listing_text(const PortListing& listing);
 std::string port_listing_json(const PortListing& listing);
 
-std::string provisioning_text(const ProvisioningReport& report);
-std::string provisioning_json(const ProvisioningReport& report);
+// Reports of commands that change several things (vfs apply, gc): one line per change, then
+// the problems; `nothing` when there is neither.
+std::string change_report_text(const std::vector<std::string>& changes,
+                               const std::vector<std::string>& problems,
+                               const std::string& nothing);
+std::string change_report_json(const std::vector<std::string>& changes,
+                               const std::vector<std::string>& problems);
 
 // {"error": {"kind": ..., "message": ...}} for --json; the text form goes to stderr.
 std::string error_json(const Error& error);

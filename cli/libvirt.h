@@ -3,6 +3,7 @@
 // calls back into libvirtd deadlocks it. Tests use testing/fake_libvirt.h.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,17 @@ class Libvirt {
   virtual Result<bool> is_active(const std::string& name) = 0;
   // Defines (or redefines) a domain from XML: virDomainDefineXML.
   virtual Status define_xml(const std::string& xml) = 0;
+
+  // Hot-plugs a device into the running domain only (virDomainAttachDeviceFlags, AFFECT_LIVE):
+  // vfctl writes the definition itself, with the port record beside the device.
+  virtual Status attach_device(const std::string& name, const std::string& device_xml) = 0;
+  // Asks the running domain to let go of the device with this alias (virDomainDetachDeviceAlias,
+  // AFFECT_LIVE) and waits at most `timeout` for libvirt's DEVICE_REMOVED event for it, which
+  // is registered for before asking. true: the event came; false: the time ran out or
+  // DEVICE_REMOVAL_FAILED came, and the guest still has the device. libvirt's own return only
+  // means "requested": it reports success after 5 s even when the guest ignored the request.
+  virtual Result<bool> detach_device_and_wait(const std::string& name, const std::string& alias,
+                                              std::chrono::milliseconds timeout) = 0;
 };
 
 // Connects to `uri` ("qemu:///system"). Errors carry libvirt's own message.

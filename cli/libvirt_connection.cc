@@ -2,10 +2,64 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "cli/libvirt.h"
 
 namespace vfhook {
 namespace {
+
+// libvirt delivers domain events only to a process that runs an event loop: the default
+// implementation, registered before the connection opens, run on a thread of its own.
+class EventLoop {
+ public:
+  EventLoop() {
+    virEventRegisterDefaultImpl();
+    thread_ = std::thread([this] {
+      while (!stopping_) virEventRunDefaultImpl();
+    });
+  }
+  ~EventLoop() {
+    stopping_ = true;
+    // A timer that fires at once wakes the loop so that it sees `stopping_`.
+    int timer = virEventAddTimeout(
+        0, [](int id, void*) { virEventRemoveTimeout(id); }, nullptr, nullptr);
+    if (timer >= 0)
+      thread_.join();
+    else
+      thread_.detach();
+  }
+
+ private:
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// What a detach waits for: libvirt's DEVICE_REMOVED or DEVICE_REMOVAL_FAILED for one alias.
+struct DetachWait {
+  std::string alias;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool removed = false;
+  bool removal_failed = false;
+};
+
+void on_device_removed(virConnectPtr, virDomainPtr, const char* alias, void* opaque) {
+  auto* wait = static_cast<DetachWait*>(opaque);
+  std::lock_guard lock(wait->mutex);
+  if (alias && wait->alias == alias) wait->removed = true;
+  wait->changed.notify_all();
+}
+
+void on_device_removal_failed(virConnectPtr, virDomainPtr, const char* alias, void* opaque) {
+  auto* wait = static_cast<DetachWait*>(opaque);
+  std::lock_guard lock(wait->mutex);
+  if (alias && wait->alias == alias) wait->removal_failed = true;
+  wait->changed.notify_all();
+}
 
 // libvirt prints every error to stderr by default; vfctl reports them itself.
 void ignore_libvirt_error(void*, virErrorPtr) {}
@@ -31,7 +85,8 @@ using ConnectPtr = std::unique_ptr<virConnect, ConnectClose>;
 
 class LibvirtConnection final : public Libvirt {
  public:
-  explicit LibvirtConnection(ConnectPtr conn) : conn_(std::move(conn)) {}
+  LibvirtConnection(std::unique_ptr<EventLoop> loop, ConnectPtr conn)
+      : loop_(std::move(loop)), conn_(std::move(conn)) {}
 
   Result<std::vector<DomainSummary>> list_domains() override {
     virDomainPtr* domains = nullptr;
@@ -74,6 +129,44 @@ class LibvirtConnection final : public Libvirt {
     return ok();
   }
 
+  Status attach_device(const std::string& name, const std::string& device_xml) override {
+    VF_ASSIGN(domain, lookup(name));
+    if (virDomainAttachDeviceFlags(domain.get(), device_xml.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0)
+      return fail(libvirt_error("attach the device to domain '" + name + "'"));
+    return ok();
+  }
+
+  Result<bool> detach_device_and_wait(const std::string& name, const std::string& alias,
+                                      std::chrono::milliseconds timeout) override {
+    VF_ASSIGN(domain, lookup(name));
+    DetachWait wait;
+    wait.alias = alias;
+    const int removed_id = virConnectDomainEventRegisterAny(
+        conn_.get(), domain.get(), VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+        VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), &wait, nullptr);
+    if (removed_id < 0) return fail(libvirt_error("watch for the removal of " + alias));
+    const int failed_id = virConnectDomainEventRegisterAny(
+        conn_.get(), domain.get(), VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+        VIR_DOMAIN_EVENT_CALLBACK(on_device_removal_failed), &wait, nullptr);
+    auto deregister = [&] {
+      virConnectDomainEventDeregisterAny(conn_.get(), removed_id);
+      if (failed_id >= 0) virConnectDomainEventDeregisterAny(conn_.get(), failed_id);
+    };
+    if (virDomainDetachDeviceAlias(domain.get(), alias.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+      Error error = libvirt_error("ask domain '" + name + "' to release " + alias);
+      deregister();
+      return fail(std::move(error));
+    }
+    bool removed = false;
+    {
+      std::unique_lock lock(wait.mutex);
+      wait.changed.wait_for(lock, timeout, [&] { return wait.removed || wait.removal_failed; });
+      removed = wait.removed;
+    }
+    deregister();
+    return removed;
+  }
+
  private:
   Result<DomainPtr> lookup(const std::string& name) {
     DomainPtr domain(virDomainLookupByName(conn_.get(), name.c_str()));
@@ -81,6 +174,7 @@ class LibvirtConnection final : public Libvirt {
     return domain;
   }
 
+  std::unique_ptr<EventLoop> loop_;  // declared first: it outlives the connection
   ConnectPtr conn_;
 };
 
@@ -88,6 +182,7 @@ class LibvirtConnection final : public Libvirt {
 
 Result<std::unique_ptr<Libvirt>> connect_libvirt(const std::string& uri) {
   virSetErrorFunc(nullptr, ignore_libvirt_error);
+  auto loop = std::make_unique<EventLoop>();
   ConnectPtr conn(virConnectOpen(uri.c_str()));
   if (!conn) {
     Error error = libvirt_error("connect to libvirt at " + uri);
@@ -96,7 +191,8 @@ Result<std::unique_ptr<Libvirt>> connect_libvirt(const std::string& uri) {
         "-c URI picks another connection.";
     return fail(std::move(error));
   }
-  return std::unique_ptr<Libvirt>(std::make_unique<LibvirtConnection>(std::move(conn)));
+  return std::unique_ptr<Libvirt>(
+      std::make_unique<LibvirtConnection>(std::move(loop), std::move(conn)));
 }
 
 }  // namespace vfhook

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/gc.h"
+#include "cli/hotplug.h"
 #include "cli/libvirt.h"
 #include "cli/port_commands.h"
 #include "cli/views.h"
@@ -264,6 +265,56 @@ int run(int argc, char** argv) {
       if (!listing) return report_error(options, listing.error());
       std::cout << (options.json ? port_listing_json(*listing) : port_listing_text(*listing));
       return kExitDone;
+    };
+  });
+
+  std::string attach_domain;
+  PortOptions attach_options;
+  bool attach_persistent = false;
+  CLI::App* attach =
+      app.add_subcommand("attach", "hot-plug a new VF port into a running domain (libvirt)");
+  attach->add_option("DOMAIN", attach_domain, "the running domain")->required();
+  attach_options.add_to(attach);
+  attach->add_flag("--persistent", attach_persistent, "also write the port into the definition");
+  attach->callback([&] {
+    action = [&]() -> int {
+      auto spec = attach_options.spec();
+      if (!spec) return report_error(options, spec.error());
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      auto attached = attach_port(attach_domain, *spec, attach_persistent, **lv, **ctx);
+      if (!attached) return report_error(options, attached.error());
+      std::cout << (options.json ? attachment_json(*attached) : attachment_text(*attached));
+      if (!attached->left_behind.empty()) std::cerr << "vfctl: " << attached->left_behind << "\n";
+      return attached->left_behind.empty() ? kExitDone : kExitPartly;
+    };
+  });
+
+  std::string detach_domain, detach_alias;
+  bool detach_persistent = false;
+  unsigned detach_timeout = 30;
+  CLI::App* detach = app.add_subcommand(
+      "detach", "hot-unplug a VF port from a running domain; restore the VF once it is gone");
+  detach->add_option("DOMAIN", detach_domain, "the running domain")->required();
+  detach->add_option("ALIAS", detach_alias, "the port's alias (ua-...)")->required();
+  detach->add_flag("--persistent", detach_persistent, "also remove it from the definition");
+  detach->add_option("--timeout", detach_timeout, "seconds to wait for the guest to let go")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3600u));
+  detach->callback([&] {
+    action = [&]() -> int {
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      auto detached = detach_port(detach_domain, detach_alias, detach_persistent,
+                                  std::chrono::seconds(detach_timeout), **lv, **ctx);
+      if (!detached) return report_error(options, detached.error());
+      std::cout << (options.json ? detachment_json(*detached) : detachment_text(*detached));
+      if (!detached->left_behind.empty()) std::cerr << "vfctl: " << detached->left_behind << "\n";
+      return detached->left_behind.empty() ? kExitDone : kExitPartly;
     };
   });
 

@@ -330,6 +330,51 @@ std::string port_listing_json(const PortListing& listing) {
   return text_of(root);
 }
 
+std::string attachment_text(const Attachment& a) {
+  std::string out = "domain " + a.port.domain + ": port " + a.port.alias + " attached: VF " +
+                    a.port.vf.vf.to_string() + " (PF " + a.port.vf.pf_name + " VF " +
+                    std::to_string(a.port.vf.vf_index) + "), MAC " + a.port.mac.to_string();
+  if (a.port.record.vlan) out += ", VLAN " + vlan_text(*a.port.record.vlan);
+  out += a.persistent && a.left_behind.empty() ? "; also in its definition\n" : "\n";
+  if (!a.left_behind.empty()) out += "left behind: " + a.left_behind + "\n";
+  return out;
+}
+
+std::string attachment_json(const Attachment& a) {
+  Json root = object();
+  put(root.get(), "domain", a.port.domain);
+  put(root.get(), "alias", a.port.alias);
+  put(root.get(), "mac", a.port.mac.to_string());
+  put(root.get(), "vf", a.port.vf.vf.to_string());
+  put(root.get(), "pf", a.port.vf.pf_name);
+  put(root.get(), "vf_index", int64_t{a.port.vf.vf_index});
+  put_bool(root.get(), "persistent", a.persistent && a.left_behind.empty());
+  if (!a.left_behind.empty()) put(root.get(), "left_behind", a.left_behind);
+  return text_of(root);
+}
+
+std::string detachment_text(const Detachment& d) {
+  std::string out = "domain " + d.domain + ": port " + d.alias;
+  out += d.released ? " detached" : " NOT detached";
+  if (d.released && d.vf) out += "; VF " + d.vf->to_string() + " restored";
+  out += "\n";
+  if (!d.left_behind.empty()) out += "left behind: " + d.left_behind + "\n";
+  return out;
+}
+
+std::string detachment_json(const Detachment& d) {
+  Json root = object();
+  put(root.get(), "domain", d.domain);
+  put(root.get(), "alias", d.alias);
+  if (d.vf)
+    put(root.get(), "vf", d.vf->to_string());
+  else
+    put_null(root.get(), "vf");
+  put_bool(root.get(), "released", d.released);
+  if (!d.left_behind.empty()) put(root.get(), "left_behind", d.left_behind);
+  return text_of(root);
+}
+
 std::string change_report_text(const std::vector<std::string>& changes,
                                const std::vector<std::string>& problems,
                                const std::string& nothing) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/hotplug.h"
 #include "cli/port_commands.h"
 #include "engine/inventory.h"
 
@@ -21,6 +22,11 @@ std::string port_removal_json(const PortRemoval& removal);
 
 std::string port_listing_text(const PortListing& listing);
 std::string port_listing_json(const PortListing& listing);
+
+std::string attachment_text(const Attachment& attachment);
+std::string attachment_json(const Attachment& attachment);
+std::string detachment_text(const Detachment& detachment);
+std::string detachment_json(const Detachment& detachment);
 
 // Reports of commands that change several things (vfs apply, gc): one line per change, then
 // the problems; `nothing` when there is neither.

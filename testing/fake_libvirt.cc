@@ -64,4 +64,46 @@ Status FakeLibvirt::define_xml(const std::string& xml) {
   return ok();
 }
 
+Status FakeLibvirt::attach_device(const std::string& name, const std::string& device_xml) {
+  if (fail_next_attach) {
+    Error error = *fail_next_attach;
+    fail_next_attach.reset();
+    return fail(std::move(error));
+  }
+  auto it = domains.find(name);
+  if (it == domains.end() || !it->second.live_xml)
+    return fail(ErrorKind::conflict, "domain '" + name + "' is not running");
+  std::string& live = *it->second.live_xml;
+  const size_t end = live.rfind("</devices>");
+  if (end == std::string::npos) return fail(ErrorKind::internal, "fake: no </devices>");
+  live.insert(end, device_xml);
+  attached.push_back(device_xml);
+  return ok();
+}
+
+Result<bool> FakeLibvirt::detach_device_and_wait(const std::string& name, const std::string& alias,
+                                                 std::chrono::milliseconds) {
+  auto it = domains.find(name);
+  if (it == domains.end() || !it->second.live_xml)
+    return fail(ErrorKind::conflict, "domain '" + name + "' is not running");
+  detach_requests.push_back(alias);
+  if (guest_keeps_devices) return false;
+  // Cut the <interface> or <hostdev> element that holds <alias name='ALIAS'/>.
+  std::string& live = *it->second.live_xml;
+  size_t at = live.find("<alias name='" + alias + "'/>");
+  if (at == std::string::npos) at = live.find("<alias name=\"" + alias + "\"/>");
+  if (at == std::string::npos) return fail(ErrorKind::not_found, "no device with alias " + alias);
+  for (const char* element : {"interface", "hostdev"}) {
+    const size_t open = live.rfind("<" + std::string(element) + " ", at);
+    const size_t close = live.find("</" + std::string(element) + ">", at);
+    if (open == std::string::npos || close == std::string::npos) continue;
+    if (live.rfind("</" + std::string(element) + ">", at) != std::string::npos &&
+        live.rfind("</" + std::string(element) + ">", at) > open)
+      continue;
+    live.erase(open, close + std::string(element).size() + 3 - open);
+    return true;
+  }
+  return fail(ErrorKind::internal, "fake: cannot find the element of alias " + alias);
+}
+
 }  // namespace vfhook::testing

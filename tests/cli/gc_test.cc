@@ -116,6 +116,13 @@ TEST_F(GcTest, ADomainLibvirtCannotAnswerForIsLeftAlone) {
       return fail(ErrorKind::os, "libvirt: internal error: client socket is closed");
     }
     Status define_xml(const std::string&) override { return fail(ErrorKind::os, "no"); }
+    Status attach_device(const std::string&, const std::string&) override {
+      return fail(ErrorKind::os, "no");
+    }
+    Result<bool> detach_device_and_wait(const std::string&, const std::string&,
+                                        std::chrono::milliseconds) override {
+      return fail(ErrorKind::os, "no");
+    }
   } broken;  // ...but libvirt errs instead of saying "no such domain"
   GcReport report = collect_garbage(broken, bed.ctx());
   EXPECT_TRUE(report.changes.empty());

@@ -52,7 +52,7 @@ Result<QmpClient> QmpClient::connect(const std::string& socket_path, Clock& cloc
 Result<QmpClient> QmpClient::start(std::unique_ptr<QmpTransport> transport, std::string peer,
                                    Clock& clock, Clock::Duration timeout) {
   QmpClient client(std::move(transport), std::move(peer), clock);
-  Wait greeting{"the QMP greeting", clock.now() + timeout, timeout};
+  Wait greeting{"QMP greeting", clock.now() + timeout, timeout};
   VF_TRY(client.read_greeting(greeting));
   VF_ASSIGN(reply, client.execute("qmp_capabilities", nullptr, greeting.deadline - clock.now()));
   if (!json_object_is_type(reply.get(), json_type_object)) {
@@ -131,21 +131,22 @@ Result<JsonPtr> QmpClient::next_message(const Wait& wait) {
         return fail(ErrorKind::timeout, "QMP " + peer_ + ": no " + wait.what + " within " +
                                             format_seconds(wait.timeout));
       }
-      return break_connection(error.with_context("QMP " + peer_ + ": waiting for " + wait.what));
+      return break_connection(
+          error.with_context("QMP " + peer_ + ": waiting for the " + wait.what));
     }
     if (*received == 0) {
       return break_connection(
           Error{ErrorKind::os,
                 "QEMU closed the QMP connection " + peer_ +
                     (reader_.inside_message() ? " in the middle of a message" : "") +
-                    " while waiting for " + wait.what,
+                    " while waiting for the " + wait.what,
                 0});
     }
     auto fed = reader_.feed(std::string_view(buffer.data(), *received), unread_messages_);
     // Messages completed before the garbage are still handled; the failure is met (and
     // reported) when they run out.
     if (!fed) {
-      broken_ = fed.error().with_context("QMP " + peer_ + ": waiting for " + wait.what);
+      broken_ = fed.error().with_context("QMP " + peer_ + ": waiting for the " + wait.what);
       broken_reported_ = false;
     }
   }
@@ -182,7 +183,7 @@ void QmpClient::queue_event(QmpEvent event) {
 
 Result<QmpResponse> QmpClient::execute_raw(std::string_view command, JsonPtr arguments,
                                            Clock::Duration timeout) {
-  Wait wait{"the reply to " + printable(command), clock_->now() + timeout, timeout};
+  Wait wait{"reply to " + printable(command), clock_->now() + timeout, timeout};
   std::string where = "QMP " + peer_ + ": " + printable(command);
   if (broken_ && !broken_reported_) {
     broken_reported_ = true;
@@ -297,7 +298,7 @@ Result<QmpEvent> QmpClient::wait_for_event(std::string_view name, const EventFil
     }
     return break_connection(
         Error{ErrorKind::invalid_input,
-              "QMP " + peer_ + ": waiting for " + wait.what +
+              "QMP " + peer_ + ": waiting for the " + wait.what +
                   ": a message that is neither a reply nor an event: " + quote(object),
               0});
   }

@@ -107,7 +107,7 @@ class QmpClient {
   [[nodiscard]] size_t dropped_replies() const { return dropped_replies_; }
 
  private:
-  // What a wait is for, to name it in errors: "the reply to device_add".
+  // What a wait is for, to name it in errors: "reply to device_add", "QMP greeting".
   struct Wait {
     std::string what;
     Clock::TimePoint deadline;

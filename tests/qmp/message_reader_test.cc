@@ -65,16 +65,19 @@ void expect_refused(std::string_view stream, std::string_view why) {
 }
 
 TEST(QmpMessageReaderTest, RefusesTextThatIsNotJson) {
-  expect_refused("hello QEMU\r\n", "invalid JSON");
+  expect_refused("hello QEMU\r\n", "not a JSON object (it starts with 'h')");
   expect_refused("{\"return\": {}, \"id\": 1]\r\n", "invalid JSON");
-  expect_refused("}\r\n", "invalid JSON");
+  expect_refused("}\r\n", "not a JSON object (it starts with '}')");
+  expect_refused("{\"return\": tru}\r\n", "invalid JSON");
+  expect_refused("{\"return\": 17000000-0}\r\n", "invalid JSON");  // json-c took it split
+  expect_refused("{\"return\": {}}}\r\n", "it starts with '}'");
 }
 
 TEST(QmpMessageReaderTest, RefusesJsonThatIsNotAnObject) {
-  expect_refused("[1, 2]\r\n", "an array, not a JSON object");
-  expect_refused("\"greeting\"\r\n", "a string, not a JSON object");
-  expect_refused("42\r\n", "an integer, not a JSON object");
-  expect_refused("null\r\n", "null, not a JSON object");
+  expect_refused("[1, 2]\r\n", "not a JSON object (it starts with '[')");
+  expect_refused("\"greeting\"\r\n", "not a JSON object (it starts with '\"')");
+  expect_refused("42\r\n", "not a JSON object (it starts with '4')");
+  expect_refused("null\r\n", "not a JSON object (it starts with 'n')");
 }
 
 TEST(QmpMessageReaderTest, RefusesAMessageLongerThanTheCap) {
@@ -109,12 +112,55 @@ TEST(QmpMessageReaderTest, KeepsTheMessagesBeforeANulByteAndRefusesIt) {
 }
 
 TEST(QmpMessageReaderTest, RefusesInvalidUtf8) {
-  expect_refused("{\"return\":\"caf\xc3\"}\r\n", "invalid JSON");
+  expect_refused("{\"return\":\"caf\xc3\"}\r\n", "not UTF-8");
+  expect_refused("{\"ret\xffurn\":1}\r\n", "not UTF-8");
+  expect_refused("{\"return\":\"\xed\xa0\x80\"}\r\n", "not UTF-8");  // a surrogate
+  expect_refused("{\"return\":\"\xc0\xaf\"}\r\n", "not UTF-8");      // overlong
+}
+
+// Found by fuzz/qmp_stream_fuzz: json-c fed piece by piece reads past a complete object
+// (blanks, comments; with its UTF-8 check, any byte), so a message followed by a bad byte in
+// the same read was lost, and kept when the read ended between them.
+TEST(QmpMessageReaderTest, AMessageIsHandedOutWhateverFollowsItInTheSameRead) {
+  for (const char* garbage : {"\xff\xff{", "/{", "/*", "x"}) {
+    for (size_t split : {size_t{0}, size_t{23}}) {
+      const std::string stream = std::string("{\"return\":{},\"id\":1}\r\n") + garbage;
+      QmpMessageReader reader;
+      std::deque<JsonPtr> messages;
+      Status fed = ok();
+      if (split > 0) fed = reader.feed(std::string_view(stream).substr(0, split), messages);
+      if (fed) fed = reader.feed(std::string_view(stream).substr(split), messages);
+      EXPECT_FALSE(fed) << garbage << ", split at " << split;
+      ASSERT_EQ(messages.size(), 1u) << garbage << ", split at " << split;
+      EXPECT_EQ(text_of(messages[0]), R"({"return":{},"id":1})");
+    }
+  }
+}
+
+// Also found by the fuzzer: json-c took "17000000-0" as a number when it came a byte at a
+// time and refused it when it came whole.
+TEST(QmpMessageReaderTest, TheVerdictOnANumberDoesNotDependOnReadBoundaries) {
+  const std::string stream = "{\"seconds\": 17000000-0}\r\n";
+  QmpMessageReader reader;
+  std::deque<JsonPtr> messages;
+  Status fed = ok();
+  for (size_t i = 0; i < stream.size() && fed; ++i)
+    fed = reader.feed(stream.substr(i, 1), messages);
+  EXPECT_FALSE(fed);
+  EXPECT_TRUE(messages.empty());
+}
+
+TEST(QmpMessageReaderTest, BracesAndBracketsInsideStringsDoNotEndAMessage) {
+  QmpMessageReader reader;
+  std::deque<JsonPtr> messages;
+  ASSERT_TRUE(reader.feed(R"({"desc": "} ] \" \\ {", "id": 1})", messages));
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(text_of(messages[0]), R"({"desc":"} ] \" \\ {","id":1})");
 }
 
 TEST(QmpMessageReaderTest, RefusesNestingDeeperThanTheLimit) {
   std::string deep = "{\"return\":" + std::string(100, '[') + std::string(100, ']') + "}\r\n";
-  expect_refused(deep, "invalid JSON");
+  expect_refused(deep, "nests deeper than 64 levels");
 }
 
 }  // namespace

@@ -187,8 +187,11 @@ Status device_del_and_wait(QmpClient& client, std::string_view id, Clock::Durati
   const std::string context = "unplug of device " + std::string(id);
   auto is_this_device = [id](const QmpEvent& event) {
     json_object* device = nullptr;
+    // By length: a "\u0000" in the name must not make "vf0\u0000x" pass for "vf0".
     return json_object_object_get_ex(event.data.get(), "device", &device) &&
-           json_object_is_type(device, json_type_string) && json_object_get_string(device) == id;
+           json_object_is_type(device, json_type_string) &&
+           std::string_view(json_object_get_string(device),
+                            static_cast<size_t>(json_object_get_string_len(device))) == id;
   };
   client.discard_events("DEVICE_DELETED", is_this_device);
 

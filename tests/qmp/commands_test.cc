@@ -307,6 +307,8 @@ TEST_F(QmpCommandsTest, AGuestThatKeepsTheDeviceIsATimeoutNamingIt) {
       .expect("device_del", R"({"id":"vf0"})")
       .reply()
       .event("DEVICE_DELETED", R"({"device":"vf1","path":"/machine/peripheral/vf1"})")
+      .event("DEVICE_DELETED", R"({"device":"vf0\u0000x","path":"/machine/peripheral/x"})")
+      .event("DEVICE_DELETED", R"({"device":7,"path":"/machine/peripheral/vf0"})")
       .stall();
   ASSERT_NO_FATAL_FAILURE(start_and_connect());
   auto deleted = device_del_and_wait(*client_, "vf0", 300ms);

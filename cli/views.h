@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/doctor.h"
 #include "cli/port_commands.h"
 #include "engine/inventory.h"
 #include "engine/vf_provisioning.h"
@@ -25,6 +26,13 @@ std::string port_listing_json(const PortListing& listing);
 
 std::string provisioning_text(const ProvisioningReport& report);
 std::string provisioning_json(const ProvisioningReport& report);
+
+// One line per check, "ok      iommu: 12 IOMMU groups", "FAILED  ..." or "warning ...", the fix
+// indented under a check that is not ok, and a summary line.
+std::string doctor_text(const std::vector<DoctorCheck>& checks);
+// {"checks": [{"name", "status" (ok|warning|failed), "found", "fix" (null when ok)}], "ok": no
+// check failed}.
+std::string doctor_json(const std::vector<DoctorCheck>& checks);
 
 // {"error": {"kind": ..., "message": ...}} for --json; the text form goes to stderr.
 std::string error_json(const Error& error);

@@ -242,7 +242,7 @@ DoctorCheck check_config(const std::string& path, const Result<HostConfig>& conf
     return passed(name, path + ": " + std::to_string(pools.size()) + " pool" +
                             (pools.size() == 1 ? "" : "s") + " (" + join(pools, ", ") + ")");
   }
-  std::string found = config.error().message + " (the pool checks are skipped)";
+  std::string found = config.error().message + " (the pool and state checks are skipped)";
   auto info = files.stat(path);
   if (!info && info.error().kind == ErrorKind::not_found)
     return failed(name, std::move(found),

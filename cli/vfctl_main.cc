@@ -11,7 +11,9 @@
 #include <optional>
 #include <string>
 
+#include "cli/doctor.h"
 #include "cli/gc.h"
+#include "cli/host_files.h"
 #include "cli/hotplug.h"
 #include "cli/libvirt.h"
 #include "cli/port_commands.h"
@@ -21,6 +23,7 @@
 #include "engine/vf_provisioning.h"
 #include "policy/config.h"
 #include "util/log.h"
+#include "vfio/netlink_libnl.h"
 
 namespace vfhook {
 namespace {
@@ -351,6 +354,30 @@ int run(int argc, char** argv) {
                                                       "configured"));
       if (report.problems.empty()) return kExitDone;
       return report.changes.empty() ? kExitFailed : kExitPartly;
+    };
+  });
+
+  CLI::App* doctor = app.add_subcommand(
+      "doctor", "check that this host is ready for vfhook (IOMMU, vfio-pci, PFs, hook, config)");
+  doctor->callback([&] {
+    action = [&]() -> int {
+      // Not through Host: doctor must run its other checks when the config does not load, and
+      // must not create the state directory (opening the store would).
+      const Result<HostConfig> config = load_config(options.config_path);
+      DirSysfs sysfs("/sys");
+      RealHostFiles files;
+      auto netlink = LibnlVfNetlink::open();
+      DoctorInputs inputs{options.config_path,
+                          config,
+                          sysfs,
+                          files,
+                          netlink ? Result<VfNetlink*>(netlink->get())
+                                  : Result<VfNetlink*>(tl::unexpected(netlink.error())),
+                          DoctorPaths{}};
+      inputs.paths.hook_core = VFHOOK_HOOK_CORE_PATH;
+      const std::vector<DoctorCheck> checks = run_doctor(inputs);
+      std::cout << (options.json ? doctor_json(checks) : doctor_text(checks));
+      return doctor_passed(checks) ? kExitDone : kExitFailed;
     };
   });
 

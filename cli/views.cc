@@ -399,6 +399,46 @@ std::string change_report_json(const std::vector<std::string>& changes,
   return text_of(root);
 }
 
+std::string doctor_text(const std::vector<DoctorCheck>& checks) {
+  std::string out;
+  int warnings = 0, failures = 0;
+  for (const DoctorCheck& check : checks) {
+    const char* label = "ok      ";
+    if (check.status == DoctorCheck::Status::warning) {
+      label = "warning ";
+      ++warnings;
+    } else if (check.status == DoctorCheck::Status::failed) {
+      label = "FAILED  ";
+      ++failures;
+    }
+    out += label + check.name + ": " + check.found + "\n";
+    if (check.status != DoctorCheck::Status::ok && !check.fix.empty())
+      out += "  fix: " + check.fix + "\n";
+  }
+  out += std::to_string(checks.size()) + " checks: " + std::to_string(failures) + " failed, " +
+         std::to_string(warnings) + (warnings == 1 ? " warning\n" : " warnings\n");
+  return out;
+}
+
+std::string doctor_json(const std::vector<DoctorCheck>& checks) {
+  Json root = object();
+  Json list = array();
+  for (const DoctorCheck& check : checks) {
+    Json c = object();
+    put(c.get(), "name", check.name);
+    put(c.get(), "status", std::string(to_string(check.status)));
+    put(c.get(), "found", check.found);
+    if (check.status == DoctorCheck::Status::ok)
+      put_null(c.get(), "fix");
+    else
+      put(c.get(), "fix", check.fix);
+    append(list.get(), std::move(c));
+  }
+  put(root.get(), "checks", std::move(list));
+  put_bool(root.get(), "ok", doctor_passed(checks));
+  return text_of(root);
+}
+
 std::string error_json(const Error& error) {
   Json root = object();
   Json e = object();

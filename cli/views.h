@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/doctor.h"
 #include "cli/hotplug.h"
 #include "cli/port_commands.h"
 #include "engine/inventory.h"
@@ -35,6 +36,13 @@ std::string change_report_text(const std::vector<std::string>& changes,
                                const std::string& nothing);
 std::string change_report_json(const std::vector<std::string>& changes,
                                const std::vector<std::string>& problems);
+
+// One line per check, "ok      iommu: 12 IOMMU groups", "FAILED  ..." or "warning ...", the fix
+// indented under a check that is not ok, and a summary line.
+std::string doctor_text(const std::vector<DoctorCheck>& checks);
+// {"checks": [{"name", "status" (ok|warning|failed), "found", "fix" (null when ok)}], "ok": no
+// check failed}.
+std::string doctor_json(const std::vector<DoctorCheck>& checks);
 
 // {"error": {"kind": ..., "message": ...}} for --json; the text form goes to stderr.
 std::string error_json(const Error& error);

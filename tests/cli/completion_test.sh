@@ -14,7 +14,7 @@ expect() { # WANT WORDS...: the completions of the last word
   local got="${COMPREPLY[*]:-}"
   if [ "$got" != "$want" ]; then echo "FAIL: '$*' completed to '$got', not '$want'"; failed=1; fi
 }
-expect "status port render attach detach vfs gc" vfctl ""
+expect "status doctor port render attach detach vfs gc" vfctl ""
 expect "port" vfctl po
 expect "add remove list" vfctl port ""
 expect "apply" vfctl vfs ""

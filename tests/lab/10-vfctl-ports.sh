@@ -1,5 +1,6 @@
 #!/bin/bash
-# vfctl scenario: the operator's path, with no hand-written XML. `vfctl vfs apply` creates
+# vfctl scenario: the operator's path, with no hand-written XML. `vfctl doctor` finds the
+# lab host ready (IOMMU, vfio-pci, the PF, the hook). `vfctl vfs apply` creates
 # the pool's VFs (num_vfs), gives each an admin MAC and keeps them on vfio-pci; a second run
 # changes nothing. `vfctl port add` writes a VF port into a plain guest's definition; the
 # guest starts with it (the hook applies VLAN and trust) and sees its MAC; `vfctl status`
@@ -14,8 +15,17 @@ wait_for 20 "carrier on $pf" has_carrier "$pf"
 vfhook_install
 vfhook_default_config "$pf" "num_vfs = 4"
 command -v vfctl >/dev/null || fail "vfctl is not installed"
+# status_has TEXT: vfctl's JSON status, without spaces and newlines, contains TEXT
+status_has() { local status; status=$(vfctl --json status | tr -d '\n '); [[ "$status" == *"$1"* ]]; }
 # json_field KEY: the first "KEY": value of vfctl's JSON on stdin (string quotes removed)
 json_field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1; }
+
+step "vfctl doctor on the lab host"
+doctor=$(vfctl doctor 2>&1 || true)
+echo "$doctor" | sed 's/^/         /'
+for check in iommu vfio-pci hook hook-core "pf provider/$pf"; do
+  grep -q "^ok      $check:" <<<"$doctor" || fail "vfctl doctor: check '$check' is not ok"
+done
 
 step "vfctl vfs apply: 4 VFs on $pf, each with an admin MAC, idle ones on vfio-pci"
 out=$(vfctl vfs apply 2>&1) || fail "vfctl vfs apply failed: $out"
@@ -26,23 +36,24 @@ for i in 0 1 2 3; do
   driver_is "$(vf_pci "$pf" $i)" vfio-pci || fail "VF $i is on $(driver_of "$(vf_pci "$pf" $i)")"
 done
 out=$(vfctl vfs apply 2>&1) || fail "the second vfs apply failed: $out"
-echo "$out" | grep -q '^nothing to do' || fail "the second vfs apply changed something: $out"
+grep -q '^nothing to do' <<<"$out" || fail "the second vfs apply changed something: $out"
 info "second run: $out"
 
 step "vfctl port add: a VF port on VLAN 130, trust on, into the plain guest 'ops'"
 define_guest ops "$(l2_xml ops '')"
 out=$(vfctl --json port add ops --pool provider --vlan 130 --trust on) ||
   fail "vfctl port add failed: $out"
-mac=$(echo "$out" | json_field mac)
-vf=$(echo "$out" | json_field vf)
-index=$(echo "$out" | json_field vf_index)
+mac=$(json_field mac <<<"$out")
+vf=$(json_field vf <<<"$out")
+index=$(json_field vf_index <<<"$out")
 [ -n "$mac" ] && [ -n "$vf" ] && [ -n "$index" ] || fail "unexpected vfctl output: $out"
 info "port ua-vfhook0: MAC $mac on VF $index ($vf)"
-virsh dumpxml --inactive ops | grep -q "<interface type='hostdev' managed='no'>" ||
+definition=$(virsh dumpxml --inactive ops)
+grep -q "<interface type='hostdev' managed='no'>" <<<"$definition" ||
   fail "the definition has no hostdev interface"
-virsh dumpxml --inactive ops | grep -q 'vfhook:port' || fail "the definition has no port record"
+grep -q 'vfhook:port' <<<"$definition" || fail "the definition has no port record"
 vfctl port list ops | sed 's/^/         /'
-vfctl --json status | tr -d '\n ' | grep -q "\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"reserved\",\"domain\":\"ops\"" ||
+status_has "\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"reserved\",\"domain\":\"ops\"" ||
   fail "vfctl status does not show $vf reserved for ops"
 
 step "start 'ops': the hook applies what vfctl wrote"
@@ -51,22 +62,22 @@ expect_vf "$pf" "$index" "link/ether $mac "
 expect_vf "$pf" "$index" ", vlan 130[,]"
 expect_vf "$pf" "$index" "trust on"
 expect_nic ops "$mac" 120
-vfctl --json status | tr -d '\n ' | grep -q "\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"claimed\",\"domain\":\"ops\"" ||
+status_has "\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"claimed\",\"domain\":\"ops\"" ||
   fail "vfctl status does not show $vf claimed by ops"
 
 step "port remove while 'ops' runs with the port: refused, nothing changed"
 if out=$(vfctl port remove ops ua-vfhook0 2>&1); then fail "port remove succeeded while running"; fi
-echo "$out" | grep -q 'detach it first' || fail "unexpected refusal: $out"
+grep -q 'detach it first' <<<"$out" || fail "unexpected refusal: $out"
 info "$out"
-virsh dumpxml --inactive ops | grep -q 'ua-vfhook0' || fail "the port left the definition"
+grep -q 'ua-vfhook0' <<<"$(virsh dumpxml --inactive ops)" || fail "the port left the definition"
 
 step "stop, then port remove frees the VF"
 destroy_guest ops
-wait_for 30 "the claim of $vf dropped" sh -c "vfctl --json status | tr -d '\n ' | grep -q '\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"reserved\"'"
+wait_for 30 "the claim of $vf dropped" status_has "\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"reserved\""
 out=$(vfctl port remove ops ua-vfhook0 2>&1) || fail "port remove failed: $out"
 info "$out"
-! virsh dumpxml --inactive ops | grep -q "type='hostdev'" || fail "the hostdev is still defined"
-vfctl --json status | tr -d '\n ' | grep -q "\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"free\"" ||
+! grep -q "type='hostdev'" <<<"$(virsh dumpxml --inactive ops)" || fail "the hostdev is still defined"
+status_has "\"address\":\"$vf\",\"driver\":\"vfio-pci\",\"use\":\"free\"" ||
   fail "$vf is not free after the port's removal"
 remove_guest ops
 step "PASS"

@@ -1,5 +1,7 @@
 #include "cli/gc.h"
 
+#include "cli/qmp_hotplug.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -43,6 +45,7 @@ GcReport collect_garbage(Libvirt& libvirt, EngineContext& ctx) {
   for (const Reservation& reservation : reservations) domains.insert(reservation.domain);
 
   for (const std::string& domain : domains) {
+    if (is_qmp_claim_owner(domain)) continue;  // a QEMU outside libvirt: libvirt cannot say
     const std::string shown = "domain '" + printable(domain, 255) + "'";
     std::string why;
     const DomainState state = state_of(domain, libvirt, why);

@@ -7,7 +7,8 @@
 //    dropped. (libvirt marks a domain active before its prepare hook runs, so a domain that is
 //    starting is never taken for a stopped one.)
 //  - the reservations of a domain that no longer exists are dropped.
-// A domain libvirt cannot answer for (an error other than "no such domain") is left alone.
+// A domain libvirt cannot answer for (an error other than "no such domain") is left alone, as
+// are the claims of QEMUs outside libvirt ("qmp:NAME", vfctl attach --qmp).
 // Never called from a hook: it asks libvirt.
 #pragma once
 

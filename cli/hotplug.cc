@@ -10,17 +10,6 @@
 namespace vfhook {
 namespace {
 
-std::string outcome_text(const Outcome& outcome) {
-  if (outcome.error) return outcome.error->message;
-  std::string text;
-  for (const Refusal& refusal : outcome.refusals) {
-    if (!text.empty()) text += "; ";
-    text += refusal.subject.empty() ? refusal.reason : refusal.subject + ": " + refusal.reason;
-  }
-  for (const std::string& failure : outcome.undo_failures) text += "; undo failed: " + failure;
-  return text;
-}
-
 // The domain reduced to the one new port: what the engine's prepare and start see of it.
 Result<DomainXml> just_the_port(const DomainXml& live, const PortAddition& addition) {
   VF_ASSIGN(named, DomainXml::parse("<domain type='kvm'><name>" + live.name() +
@@ -34,30 +23,43 @@ Result<DomainXml> just_the_port(const DomainXml& live, const PortAddition& addit
   return named.with_hostdev_interface(element, addition.record);
 }
 
-Result<std::vector<Claim>> claims_on(const PciAddress& vf, EngineContext& ctx) {
+}  // namespace
+
+std::string outcome_text(const Outcome& outcome) {
+  if (outcome.error) return outcome.error->message;
+  std::string text;
+  for (const Refusal& refusal : outcome.refusals) {
+    if (!text.empty()) text += "; ";
+    text += refusal.subject.empty() ? refusal.reason : refusal.subject + ": " + refusal.reason;
+  }
+  for (const std::string& failure : outcome.undo_failures) text += "; undo failed: " + failure;
+  return text;
+}
+
+Result<std::vector<Claim>> claims_of_domain(const std::string& domain, EngineContext& ctx) {
   std::vector<Claim> found;
   VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {
     VF_ASSIGN(claims, txn.claims());
     for (const Claim& claim : claims)
-      if (claim.vf == vf) found.push_back(claim);
+      if (claim.domain == domain) found.push_back(claim);
     return ok();
   }));
   return found;
 }
 
-// Restores the VF and drops the claim the attach made; "" when that worked.
-std::string undo_claim(const PciAddress& vf, EngineContext& ctx) {
-  auto claims = claims_on(vf, ctx);
+std::string undo_claim(const std::string& domain, const PciAddress& vf, EngineContext& ctx) {
+  auto claims = claims_of_domain(domain, ctx);
   if (!claims) return claims.error().message;
+  std::vector<Claim> of_vf;
+  for (const Claim& claim : *claims)
+    if (claim.vf == vf) of_vf.push_back(claim);
   std::vector<std::string> problems;
-  if (auto released = release_claims(*claims, ctx, problems); !released)
+  if (auto released = release_claims(of_vf, ctx, problems); !released)
     return released.error().message;
   std::string text;
   for (const std::string& problem : problems) text += (text.empty() ? "" : "; ") + problem;
   return text;
 }
-
-}  // namespace
 
 Result<Attachment> attach_port(const std::string& domain_name, const PortSpec& spec,
                                bool persistent, Libvirt& libvirt, EngineContext& ctx) {
@@ -111,7 +113,7 @@ Result<Attachment> attach_port(const std::string& domain_name, const PortSpec& s
                "): detach it with vfctl detach " + domain_name + " " + addition.alias;
     }
     if (left.empty()) {
-      if (std::string problem = undo_claim(addition.vf.vf, ctx); !problem.empty())
+      if (std::string problem = undo_claim(domain_name, addition.vf.vf, ctx); !problem.empty())
         left = "VF " + addition.vf.vf.to_string() + " could not be restored: " + problem;
     }
     error.message += left.empty() ? "; every step was undone" : "; " + left;
@@ -176,7 +178,7 @@ Result<Detachment> detach_port(const std::string& domain_name, const std::string
     return detachment;
   }
   if (port->host) {
-    if (std::string problem = undo_claim(*port->host, ctx); !problem.empty())
+    if (std::string problem = undo_claim(domain_name, *port->host, ctx); !problem.empty())
       detachment.left_behind =
           "VF " + port->host->to_string() + " left the guest but could not be restored: " + problem;
   }

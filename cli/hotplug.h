@@ -16,10 +16,12 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/libvirt.h"
 #include "cli/port_commands.h"
 #include "engine/context.h"
+#include "engine/outcome.h"
 
 namespace vfhook {
 
@@ -43,5 +45,15 @@ struct Detachment {
 Result<Detachment> detach_port(const std::string& domain, const std::string& alias, bool persistent,
                                std::chrono::milliseconds timeout, Libvirt& libvirt,
                                EngineContext& ctx);
+
+// Shared with the QMP hotplug (cli/qmp_hotplug.h).
+//
+// An engine Outcome's error or refusals (and failed undo steps) as one line.
+std::string outcome_text(const Outcome& outcome);
+// Every claim `domain` holds, in one store transaction.
+Result<std::vector<Claim>> claims_of_domain(const std::string& domain, EngineContext& ctx);
+// Restores `vf` and drops its claim, if `domain` holds one (another domain's claim of it is
+// never touched); "" when that worked, else what went wrong (the claim is then kept).
+std::string undo_claim(const std::string& domain, const PciAddress& vf, EngineContext& ctx);
 
 }  // namespace vfhook

@@ -17,6 +17,8 @@
 #include "cli/hotplug.h"
 #include "cli/libvirt.h"
 #include "cli/port_commands.h"
+#include "cli/process_control.h"
+#include "cli/qmp_hotplug.h"
 #include "cli/views.h"
 #include "engine/host_backends.h"
 #include "engine/inventory.h"
@@ -274,17 +276,39 @@ int run(int argc, char** argv) {
   std::string attach_domain;
   PortOptions attach_options;
   bool attach_persistent = false;
-  CLI::App* attach =
-      app.add_subcommand("attach", "hot-plug a new VF port into a running domain (libvirt)");
-  attach->add_option("DOMAIN", attach_domain, "the running domain")->required();
+  std::optional<std::string> attach_qmp;
+  CLI::App* attach = app.add_subcommand(
+      "attach", "hot-plug a new VF port into a running domain (libvirt), or a QEMU (--qmp)");
+  attach
+      ->add_option("DOMAIN", attach_domain,
+                   "the running domain; with --qmp, the name its claims are recorded under")
+      ->required();
   attach_options.add_to(attach);
-  attach->add_flag("--persistent", attach_persistent, "also write the port into the definition");
+  CLI::Option* attach_persistent_flag = attach->add_flag("--persistent", attach_persistent,
+                                                         "also write the port into the definition");
+  attach
+      ->add_option("--qmp", attach_qmp,
+                   "QMP socket of a QEMU libvirt does not manage; libvirt is not contacted")
+      ->excludes(attach_persistent_flag);
   attach->callback([&] {
     action = [&]() -> int {
       auto spec = attach_options.spec();
       if (!spec) return report_error(options, spec.error());
       auto ctx = host.engine();
       if (!ctx) return report_error(options, ctx.error());
+      if (attach_qmp) {
+        SystemProcessControl process;
+        std::string left_behind;
+        auto attached = attach_port_qmp(attach_domain, *spec, *attach_qmp, process, **ctx,
+                                        QmpHotplugTimeouts{}, left_behind);
+        if (!attached) {
+          report_error(options, attached.error());
+          return left_behind.empty() ? kExitFailed : kExitPartly;
+        }
+        std::cout << (options.json ? qmp_attachment_json(*attached)
+                                   : qmp_attachment_text(*attached));
+        return kExitDone;
+      }
       auto lv = host.libvirt();
       if (!lv) return report_error(options, lv.error());
       auto attached = attach_port(attach_domain, *spec, attach_persistent, **lv, **ctx);
@@ -298,18 +322,36 @@ int run(int argc, char** argv) {
   std::string detach_domain, detach_alias;
   bool detach_persistent = false;
   unsigned detach_timeout = 30;
+  std::optional<std::string> detach_qmp;
   CLI::App* detach = app.add_subcommand(
       "detach", "hot-unplug a VF port from a running domain; restore the VF once it is gone");
-  detach->add_option("DOMAIN", detach_domain, "the running domain")->required();
+  detach
+      ->add_option("DOMAIN", detach_domain,
+                   "the running domain; with --qmp, the name its claims are recorded under")
+      ->required();
   detach->add_option("ALIAS", detach_alias, "the port's alias (ua-...)")->required();
-  detach->add_flag("--persistent", detach_persistent, "also remove it from the definition");
+  CLI::Option* detach_persistent_flag =
+      detach->add_flag("--persistent", detach_persistent, "also remove it from the definition");
   detach->add_option("--timeout", detach_timeout, "seconds to wait for the guest to let go")
       ->capture_default_str()
       ->check(CLI::Range(1u, 3600u));
+  detach
+      ->add_option("--qmp", detach_qmp,
+                   "QMP socket of a QEMU libvirt does not manage; libvirt is not contacted")
+      ->excludes(detach_persistent_flag);
   detach->callback([&] {
     action = [&]() -> int {
       auto ctx = host.engine();
       if (!ctx) return report_error(options, ctx.error());
+      if (detach_qmp) {
+        QmpHotplugTimeouts timeouts;
+        timeouts.unplug = std::chrono::seconds(detach_timeout);
+        auto detached = detach_port_qmp(detach_domain, detach_alias, *detach_qmp, **ctx, timeouts);
+        if (!detached) return report_error(options, detached.error());
+        std::cout << (options.json ? detachment_json(*detached) : detachment_text(*detached));
+        if (!detached->left_behind.empty()) std::cerr << "vfctl: " << detached->left_behind << "\n";
+        return detached->left_behind.empty() ? kExitDone : kExitPartly;
+      }
       auto lv = host.libvirt();
       if (!lv) return report_error(options, lv.error());
       auto detached = detach_port(detach_domain, detach_alias, detach_persistent,

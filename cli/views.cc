@@ -353,6 +353,34 @@ std::string attachment_json(const Attachment& a) {
   return text_of(root);
 }
 
+std::string qmp_attachment_text(const QmpAttachment& a) {
+  std::string out = "domain " + a.domain + ": port " + a.alias + " attached over QMP into " +
+                    a.root_port + ": VF " + a.vf.vf.to_string() + " (PF " + a.vf.pf_name + " VF " +
+                    std::to_string(a.vf.vf_index) + "), MAC " + a.mac.to_string();
+  if (a.record.vlan) out += ", VLAN " + vlan_text(*a.record.vlan);
+  out += "\n";
+  for (const std::string& change : a.host_changes) out += "changed for QEMU: " + change + "\n";
+  return out;
+}
+
+std::string qmp_attachment_json(const QmpAttachment& a) {
+  Json root = object();
+  put(root.get(), "domain", a.domain);
+  put(root.get(), "alias", a.alias);
+  put(root.get(), "mac", a.mac.to_string());
+  put(root.get(), "vf", a.vf.vf.to_string());
+  put(root.get(), "pf", a.vf.pf_name);
+  put(root.get(), "vf_index", int64_t{a.vf.vf_index});
+  put(root.get(), "root_port", a.root_port);
+  put(root.get(), "qemu_pid", int64_t{a.qemu.pid});
+  put(root.get(), "guest_ram_bytes", static_cast<int64_t>(a.guest_ram_bytes));
+  Json changes = array();
+  for (const std::string& change : a.host_changes)
+    json_object_array_add(changes.get(), json_object_new_string(change.c_str()));
+  put(root.get(), "host_changes", std::move(changes));
+  return text_of(root);
+}
+
 std::string detachment_text(const Detachment& d) {
   std::string out = "domain " + d.domain + ": port " + d.alias;
   out += d.released ? " detached" : " NOT detached";

@@ -8,6 +8,7 @@
 #include "cli/doctor.h"
 #include "cli/hotplug.h"
 #include "cli/port_commands.h"
+#include "cli/qmp_hotplug.h"
 #include "engine/inventory.h"
 
 namespace vfhook {
@@ -26,6 +27,8 @@ std::string port_listing_json(const PortListing& listing);
 
 std::string attachment_text(const Attachment& attachment);
 std::string attachment_json(const Attachment& attachment);
+std::string qmp_attachment_text(const QmpAttachment& attachment);
+std::string qmp_attachment_json(const QmpAttachment& attachment);
 std::string detachment_text(const Detachment& detachment);
 std::string detachment_json(const Detachment& detachment);
 

@@ -127,6 +127,10 @@ std::optional<std::string> first_free_root_port(const std::vector<QmpPciBus>& bu
 
 Result<std::string> find_free_root_port(QmpClient& client, Clock::Duration timeout) {
   VF_ASSIGN(buses, query_pci(client, timeout));
+  return free_root_port(buses);
+}
+
+Result<std::string> free_root_port(const std::vector<QmpPciBus>& buses) {
   if (auto port = first_free_root_port(buses)) return *port;
   return fail(ErrorKind::not_found,
               "the guest has no free pcie-root-port to hotplug a device into (each one holds a "

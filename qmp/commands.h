@@ -48,8 +48,10 @@ Result<std::vector<QmpPciBus>> query_pci(QmpClient& client, Clock::Duration time
 // The QOM id of the first pcie-root-port (in query-pci's order) with no device behind it
 // and an id to name it by; nullopt when there is none.
 std::optional<std::string> first_free_root_port(const std::vector<QmpPciBus>& buses);
-// As above, asking QEMU; not_found when the guest has no free pcie-root-port, saying how to
-// give it one (ports cannot be hotplugged: they are added while the guest is off).
+// As above, and not_found when the guest has no free pcie-root-port, saying how to give it
+// one (ports cannot be hotplugged: they are added while the guest is off).
+Result<std::string> free_root_port(const std::vector<QmpPciBus>& buses);
+// As above, asking QEMU (query-pci).
 Result<std::string> find_free_root_port(QmpClient& client, Clock::Duration timeout);
 
 // A QOM id QEMU accepts for -device id=...: a letter, then letters, digits, '-', '.', '_'

@@ -7,6 +7,8 @@
 // deadlines on a FakeClock.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -35,6 +37,15 @@ class QmpTransport {
   virtual Result<size_t> receive_some(std::span<char> buffer, Clock::TimePoint deadline) = 0;
 };
 
+// Who is at the other end of a unix socket, as the kernel recorded it (SO_PEERCRED): for a
+// socket connected to a listener, the process that called listen() (QEMU), with its user and
+// group at that time. pid is 0 when that process is in a pid namespace this one cannot see.
+struct PeerCredentials {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 class UnixSocketTransport final : public QmpTransport {
  public:
   // Connects to the QMP socket at `socket_path`. not_found when nothing exists at the path,
@@ -51,6 +62,9 @@ class UnixSocketTransport final : public QmpTransport {
 
   Status send_all(std::string_view bytes, Clock::TimePoint deadline) override;
   Result<size_t> receive_some(std::span<char> buffer, Clock::TimePoint deadline) override;
+
+  // The peer's credentials (getsockopt SO_PEERCRED); os when the kernel does not give them.
+  [[nodiscard]] Result<PeerCredentials> peer_credentials() const;
 
  private:
   UnixSocketTransport(Fd socket, std::string peer, Clock& clock)

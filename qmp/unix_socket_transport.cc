@@ -91,6 +91,17 @@ Result<std::unique_ptr<UnixSocketTransport>> UnixSocketTransport::adopt(Fd socke
       new UnixSocketTransport(std::move(socket), std::move(peer), clock));
 }
 
+Result<PeerCredentials> UnixSocketTransport::peer_credentials() const {
+  ucred credentials{};
+  socklen_t length = sizeof(credentials);
+  if (::getsockopt(socket_.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0)
+    return fail(errno_error(errno, "read the peer credentials of QMP socket " + peer_));
+  if (length != sizeof(credentials))
+    return fail(ErrorKind::os, "QMP socket " + peer_ + ": SO_PEERCRED returned " +
+                                   std::to_string(length) + " bytes");
+  return PeerCredentials{credentials.pid, credentials.uid, credentials.gid};
+}
+
 Result<bool> UnixSocketTransport::wait_until_ready(short events, Clock::TimePoint deadline) {
   for (;;) {
     pollfd entry{socket_.get(), events, 0};

@@ -1,5 +1,5 @@
-// DomainXml's edits for vfctl: a new hostdev interface with its port record, and the removal
-// of a port. Each works on a copy of the document and parses the result again.
+// DomainXml's edits for vfctl: a new hostdev interface or plain hostdev with its port record,
+// and the removal of a port. Each works on a copy of the document and parses the result again.
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
@@ -35,7 +35,49 @@ std::string alias_of(const xmlNode* device) {
   return xmlnode::attribute(xmlnode::first_child(device, "alias"), "name").value_or("");
 }
 
+// `domain` with the device element `device_text` (already rendered, `what` names it) appended
+// to <devices> and `record` added to its port records, parsed again. Refuses an alias any
+// device of the domain already has.
+Result<DomainXml> with_device(const DomainXml& domain, const std::string& device_text,
+                              const std::string& alias, const PortRecord& record,
+                              const std::string& what) {
+  VF_ASSIGN(fragment, xmlnode::parse_untrusted(device_text, 64 * 1024, what));
+  VF_ASSIGN(records, domain.port_records());
+  records.push_back(record);
+
+  VF_ASSIGN(doc, copy_document(domain));
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  xmlNode* devices = xmlnode::first_child(root, "devices");
+  if (devices == nullptr) devices = xmlNewChild(root, nullptr, xmlnode::x("devices"), nullptr);
+  // Aliases are unique across all of a domain's devices, not only its VF ports.
+  for (xmlNode* child = devices->children; child != nullptr; child = child->next)
+    if (child->type == XML_ELEMENT_NODE && alias_of(child) == alias)
+      return fail(ErrorKind::invalid_input,
+                  "domain '" + domain.name() + "' already has a device with alias '" + alias + "'");
+  xmlNode* copy = xmlDocCopyNode(xmlDocGetRootElement(fragment.get()), doc.get(), 1);
+  if (copy == nullptr || xmlAddChild(devices, copy) == nullptr)
+    return fail(ErrorKind::internal, "libxml2 could not add " + what);
+  VF_TRY(write_port_records(root, records));
+  VF_ASSIGN(out, serialized(doc.get()));
+  return with_context(DomainXml::parse(out), "the domain XML with " + what);
+}
+
 }  // namespace
+
+Result<DomainXml> DomainXml::with_hostdev(const HostdevSpec& spec, const PortRecord& record) const {
+  for (const VfPort& port : vf_ports()) {
+    if (port.alias == spec.alias)
+      return fail(ErrorKind::invalid_input, "domain '" + name() + "' already has a device " +
+                                                "with alias '" + spec.alias + "' (" +
+                                                port.describe() + ")");
+    if (port.host && *port.host == spec.host)
+      return fail(ErrorKind::invalid_input, "domain '" + name() + "' already has " +
+                                                spec.host.to_string() + " (" + port.describe() +
+                                                ")");
+  }
+  VF_ASSIGN(text, render_hostdev(spec));
+  return with_device(*this, text, spec.alias, record, "the new hostdev");
+}
 
 Result<DomainXml> DomainXml::with_hostdev_interface(const HostdevInterfaceSpec& spec,
                                                     const PortRecord& record) const {
@@ -50,25 +92,7 @@ Result<DomainXml> DomainXml::with_hostdev_interface(const HostdevInterfaceSpec& 
                                                 ")");
   }
   VF_ASSIGN(text, render_hostdev_interface(spec));
-  VF_ASSIGN(fragment, xmlnode::parse_untrusted(text, 64 * 1024, "the new interface"));
-  VF_ASSIGN(records, port_records());
-  records.push_back(record);
-
-  VF_ASSIGN(doc, copy_document(*this));
-  xmlNode* root = xmlDocGetRootElement(doc.get());
-  xmlNode* devices = xmlnode::first_child(root, "devices");
-  if (devices == nullptr) devices = xmlNewChild(root, nullptr, xmlnode::x("devices"), nullptr);
-  // Aliases are unique across all of a domain's devices, not only its VF ports.
-  for (xmlNode* child = devices->children; child != nullptr; child = child->next)
-    if (child->type == XML_ELEMENT_NODE && alias_of(child) == spec.alias)
-      return fail(ErrorKind::invalid_input,
-                  "domain '" + name() + "' already has a device with alias '" + spec.alias + "'");
-  xmlNode* copy = xmlDocCopyNode(xmlDocGetRootElement(fragment.get()), doc.get(), 1);
-  if (copy == nullptr || xmlAddChild(devices, copy) == nullptr)
-    return fail(ErrorKind::internal, "libxml2 could not add the interface");
-  VF_TRY(write_port_records(root, records));
-  VF_ASSIGN(out, serialized(doc.get()));
-  return with_context(DomainXml::parse(out), "the domain XML with the new interface");
+  return with_device(*this, text, spec.alias, record, "the new interface");
 }
 
 Result<DomainXml> DomainXml::without_port(std::string_view alias) const {

@@ -77,6 +77,7 @@ struct VfPort {
 };
 
 struct HostdevInterfaceSpec;
+struct HostdevSpec;
 
 class DomainXml {
  public:
@@ -124,6 +125,12 @@ class DomainXml {
   // already has.
   [[nodiscard]] Result<DomainXml> with_hostdev_interface(const HostdevInterfaceSpec& spec,
                                                          const PortRecord& record) const;
+  // A new plain <hostdev mode='subsystem' type='pci' managed=...> (render_hostdev's) appended
+  // to <devices>, and `record` added to the port records. libvirt sets no MAC or VLAN on such
+  // a device: the record's are what vfhook's prepare sets. Refuses an alias another device of
+  // the domain already has, or a host another VF port already uses.
+  [[nodiscard]] Result<DomainXml> with_hostdev(const HostdevSpec& spec,
+                                               const PortRecord& record) const;
   // Without the VF port whose alias is `alias`, and without the record describing it.
   // not_found when no VF port has that alias.
   [[nodiscard]] Result<DomainXml> without_port(std::string_view alias) const;
@@ -150,5 +157,15 @@ struct HostdevInterfaceSpec {
 // The element as text (built with libxml2, never by pasting strings). Refuses an alias that
 // is not a valid user alias, a multicast or zero MAC, and a VLAN tag outside 1..4094.
 Result<std::string> render_hostdev_interface(const HostdevInterfaceSpec& spec);
+
+// What a new plain <hostdev mode='subsystem' type='pci'> for a port holds: no MAC and no VLAN
+// (the port record carries them).
+struct HostdevSpec {
+  PciAddress host;
+  bool managed = false;
+  std::string alias;  // must start with "ua-" (libvirt's user alias rule)
+};
+// The element as text (built with libxml2). Refuses an alias that is not a valid user alias.
+Result<std::string> render_hostdev(const HostdevSpec& spec);
 
 }  // namespace vfhook

@@ -1,5 +1,5 @@
-// render_hostdev_interface(): a new <interface type='hostdev'> built as a libxml2 tree, so no
-// value is ever pasted into markup by hand.
+// render_hostdev_interface() and render_hostdev(): a new <interface type='hostdev'> or plain
+// <hostdev> built as a libxml2 tree, so no value is ever pasted into markup by hand.
 #include <libxml/tree.h>
 
 #include "model/names.h"
@@ -8,13 +8,49 @@
 
 namespace vfhook {
 
+namespace {
+
+Status check_user_alias(const std::string& alias) {
+  if (is_valid_user_alias(alias)) return ok();
+  return fail(ErrorKind::invalid_input,
+              "alias '" + xmlnode::printable(alias) +
+                  "' refused: a new device needs a user alias 'ua-' followed by [A-Za-z0-9_-]");
+}
+
+Result<std::string> element_text(xmlDoc* doc, xmlNode* element) {
+  xmlnode::BufferPtr buffer(xmlBufferCreate());
+  if (!buffer) return fail(ErrorKind::internal, "libxml2 could not allocate a buffer");
+  if (xmlNodeDump(buffer.get(), doc, element, 0, 1) < 0)
+    return fail(ErrorKind::internal, "libxml2 could not serialize the device");
+  std::string text(xmlnode::c(xmlBufferContent(buffer.get())),
+                   static_cast<size_t>(xmlBufferLength(buffer.get())));
+  text += '\n';
+  return text;
+}
+
+}  // namespace
+
+Result<std::string> render_hostdev(const HostdevSpec& spec) {
+  using xmlnode::set_attribute;
+  using xmlnode::x;
+  VF_TRY(check_user_alias(spec.alias));
+  xmlnode::DocPtr doc(xmlNewDoc(x("1.0")));
+  if (!doc) return fail(ErrorKind::internal, "libxml2 could not allocate a document");
+  xmlNode* hostdev = xmlNewDocNode(doc.get(), nullptr, x("hostdev"), nullptr);
+  xmlDocSetRootElement(doc.get(), hostdev);
+  set_attribute(hostdev, "mode", "subsystem");
+  set_attribute(hostdev, "type", "pci");
+  set_attribute(hostdev, "managed", spec.managed ? "yes" : "no");
+  xmlNode* source = xmlNewChild(hostdev, nullptr, x("source"), nullptr);
+  xmlnode::write_pci_address(xmlNewChild(source, nullptr, x("address"), nullptr), spec.host);
+  set_attribute(xmlNewChild(hostdev, nullptr, x("alias"), nullptr), "name", spec.alias);
+  return element_text(doc.get(), hostdev);
+}
+
 Result<std::string> render_hostdev_interface(const HostdevInterfaceSpec& spec) {
   using xmlnode::set_attribute;
   using xmlnode::x;
-  if (!is_valid_user_alias(spec.alias))
-    return fail(ErrorKind::invalid_input,
-                "alias '" + xmlnode::printable(spec.alias) +
-                    "' refused: a new device needs a user alias 'ua-' followed by [A-Za-z0-9_-]");
+  VF_TRY(check_user_alias(spec.alias));
   if (spec.mac.is_multicast() || spec.mac.is_zero())
     return fail(ErrorKind::invalid_input,
                 "MAC " + spec.mac.to_string() + " refused: a VF needs a unicast, non-zero MAC");
@@ -45,14 +81,7 @@ Result<std::string> render_hostdev_interface(const HostdevInterfaceSpec& spec) {
     xmlnode::write_pci_address(guest, *spec.guest_address);
   }
 
-  xmlnode::BufferPtr buffer(xmlBufferCreate());
-  if (!buffer) return fail(ErrorKind::internal, "libxml2 could not allocate a buffer");
-  if (xmlNodeDump(buffer.get(), doc.get(), iface, 0, 1) < 0)
-    return fail(ErrorKind::internal, "libxml2 could not serialize the interface");
-  std::string text(xmlnode::c(xmlBufferContent(buffer.get())),
-                   static_cast<size_t>(xmlBufferLength(buffer.get())));
-  text += '\n';
-  return text;
+  return element_text(doc.get(), iface);
 }
 
 }  // namespace vfhook

@@ -4,7 +4,9 @@
 set -euo pipefail
 . "$1"
 config=$(mktemp)
-trap 'rm -f "$config"' EXIT
+sockets=$(mktemp -d)
+trap 'rm -f "$config"; rm -rf "$sockets"' EXIT
+: >"$sockets/qmp.sock"
 printf 'state_dir = "/x"\n[[pool]]\nname = "provider"\npfs = ["enp1s0"]\n[[pool]]\nname = "storage"\npfs = ["enp2s0"]\n' >"$config"
 failed=0
 expect() { # WANT WORDS...: the completions of the last word
@@ -23,5 +25,12 @@ expect "storage" vfctl --config "$config" render web1 --pool s
 expect "on off" vfctl port add web1 --trust ""
 expect "--vlan" vfctl port add web1 --vl
 expect "802.1Q 802.1ad" vfctl render web1 --protocol ""
+expect "--persistent" vfctl attach web1 --pers
+expect "--qmp" vfctl attach web1 --pool provider --qm
+expect "$sockets/qmp.sock" vfctl attach web1 --qmp "$sockets/q"
+expect "--persistent" vfctl detach web1 ua-x --pe
+expect "--timeout" vfctl detach web1 ua-x --t
+expect "--qmp" vfctl detach web1 ua-x --qm
+expect "$sockets/qmp.sock" vfctl detach web1 ua-x --qmp "$sockets/"
 [ $failed -eq 0 ] && echo "completion: all cases pass"
 exit $failed

@@ -101,6 +101,17 @@ TEST_F(GcTest, DropsTheReservationsOfAnUndefinedDomainOnly) {
   EXPECT_EQ(left[0].domain, "defined");  // a stopped, defined domain keeps its VF
 }
 
+TEST_F(GcTest, TheClaimsOfAQemuOutsideLibvirtAreLeftAlone) {
+  ASSERT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
+    return txn.add_claim(Claim{bed.vf(1), "qmp:plain", "provider", "enp1s0", 1});
+  }));
+  GcReport report = collect_garbage(libvirt, bed.ctx());  // libvirt knows no "qmp:plain"
+  EXPECT_TRUE(report.changes.empty());
+  EXPECT_TRUE(report.problems.empty());
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].domain, "qmp:plain");
+}
+
 TEST_F(GcTest, ADomainLibvirtCannotAnswerForIsLeftAlone) {
   start("vm1", 1, "52:54:00:00:00:01");
   libvirt.domains.clear();  // gone from libvirt's view...

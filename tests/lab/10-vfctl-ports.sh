@@ -49,7 +49,7 @@ index=$(json_field vf_index <<<"$out")
 [ -n "$mac" ] && [ -n "$vf" ] && [ -n "$index" ] || fail "unexpected vfctl output: $out"
 info "port ua-vfhook0: MAC $mac on VF $index ($vf)"
 definition=$(virsh dumpxml --inactive ops)
-grep -q "<interface type='hostdev' managed='no'>" <<<"$definition" ||
+grep -q "<interface type='hostdev'" <<<"$definition" ||
   fail "the definition has no hostdev interface"
 grep -q 'vfhook:port' <<<"$definition" || fail "the definition has no port record"
 vfctl port list ops | sed 's/^/         /'

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -260,6 +262,25 @@ TEST_F(QmpClientTest, AnOverlongMessageIsInvalidInput) {
   EXPECT_THAT(pci.error().message, HasSubstr("longer than 1048576 bytes"));
   // The server may not get the whole message out before the client leaves: not checked.
   close_and_finish();
+}
+
+TEST_F(QmpClientTest, TheTransportTellsWhoListensOnTheSocket) {
+  qemu_.handshake();
+  qemu_.start();
+  SystemClock clock;
+  auto transport = UnixSocketTransport::connect(qemu_.socket_path(), clock, clock.now() + kTimeout);
+  ASSERT_OK(transport);
+  auto peer = (*transport)->peer_credentials();
+  ASSERT_OK(peer);
+  // The scripted server listens in this process.
+  EXPECT_EQ(peer->pid, ::getpid());
+  EXPECT_EQ(peer->uid, ::getuid());
+  EXPECT_EQ(peer->gid, ::getgid());
+  {
+    auto client = QmpClient::start(std::move(*transport), qemu_.socket_path(), clock, kTimeout);
+    ASSERT_OK(client);
+  }  // closed: the script ends
+  EXPECT_THAT(qemu_.finish(), IsEmpty());
 }
 
 TEST_F(QmpClientTest, QmpCapabilitiesReturningTheWrongTypeFailsTheConnect) {

@@ -422,7 +422,7 @@ TEST_F(QmpHotplugTest, DetachOfADeviceWhoseHostIsNotThisDomainsVfIsRefused) {
   auto detached = detach_port_qmp("qvm2", "ua-vfhook1", *client, bed.ctx(), timeouts);
   ASSERT_FALSE(detached);
   EXPECT_THAT(finish(qemu), IsEmpty());
-  EXPECT_THAT(detached.error().message, HasSubstr("not a VF claimed by domain 'qvm2'"));
+  EXPECT_THAT(detached.error().message, HasSubstr("not a VF claimed by domain 'qmp:qvm2'"));
   EXPECT_EQ(bed.claims().size(), 1u);
   EXPECT_EQ(bed.fingerprint(), during);
 }

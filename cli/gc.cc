@@ -1,6 +1,7 @@
 #include "cli/gc.h"
 
 #include "cli/qmp_hotplug.h"
+#include "engine/claims.h"
 
 #include <algorithm>
 #include <map>
@@ -27,19 +28,13 @@ DomainState state_of(const std::string& domain, Libvirt& libvirt, std::string& w
 
 GcReport collect_garbage(Libvirt& libvirt, EngineContext& ctx) {
   GcReport report;
-  std::vector<Claim> claims;
-  std::vector<Reservation> reservations;
-  auto read = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
-    VF_ASSIGN(c, txn.claims());
-    VF_ASSIGN(r, txn.reservations());
-    claims = std::move(c);
-    reservations = std::move(r);
-    return ok();
-  });
+  auto read = read_holdings(ctx.store);
   if (!read) {
     report.problems.push_back(read.error().message);
     return report;
   }
+  const std::vector<Claim>& claims = read->claims;
+  const std::vector<Reservation>& reservations = read->reservations;
   std::set<std::string> domains;
   for (const Claim& claim : claims) domains.insert(claim.domain);
   for (const Reservation& reservation : reservations) domains.insert(reservation.domain);

@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "engine/claims.h"
 #include "engine/port_allocation.h"
 #include "engine/port_plan.h"
 #include "util/printable.h"
@@ -55,6 +56,19 @@ MacAddress derived_port_mac(const std::string& domain_key, const std::string& al
   return MacAddress{bytes};
 }
 
+PortRecord port_record_for(const PortSpec& spec, const std::string& alias) {
+  PortRecord record;
+  record.alias = alias;
+  record.pool = spec.pool;
+  record.vlan = spec.vlan;
+  record.spoofchk = spec.spoofchk;
+  record.trust = spec.trust;
+  record.link_state = spec.link_state;
+  record.rates = spec.rates;
+  record.ip = spec.ip;
+  return record;
+}
+
 Result<PortAddition> plan_port_addition(const std::string& domain_name, const PortSpec& spec,
                                         Libvirt& libvirt, EngineContext& ctx) {
   VF_ASSIGN(domain, persistent_definition(domain_name, libvirt));
@@ -82,15 +96,8 @@ Result<PortAddition> plan_port_addition(const std::string& domain_name, const Po
   VF_ASSIGN(vf, with_context(choose_free_vf(request, ctx), "domain '" + domain_name + "'"));
   addition.vf = vf;
 
-  PortRecord& record = addition.record;
-  record.alias = addition.alias;
-  record.pool = spec.pool;
-  record.vlan = spec.vlan;
-  record.spoofchk = spec.spoofchk;
-  record.trust = spec.trust;
-  record.link_state = spec.link_state;
-  record.rates = spec.rates;
-  record.ip = spec.ip;
+  addition.record = port_record_for(spec, addition.alias);
+  const PortRecord& record = addition.record;
 
   HostdevInterfaceSpec element;
   element.host = vf.vf;
@@ -176,15 +183,9 @@ Result<PortListing> list_ports(const std::optional<std::string>& only, Libvirt& 
     VF_ASSIGN(all, libvirt.list_domains());
     domains = std::move(all);
   }
-  std::vector<Claim> claims;
-  std::vector<Reservation> reservations;
-  VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {
-    VF_ASSIGN(c, txn.claims());
-    VF_ASSIGN(r, txn.reservations());
-    claims = std::move(c);
-    reservations = std::move(r);
-    return ok();
-  }));
+  VF_ASSIGN(holdings, read_holdings(ctx.store));
+  const std::vector<Claim>& claims = holdings.claims;
+  const std::vector<Reservation>& reservations = holdings.reservations;
   PortListing listing;
   for (const DomainSummary& summary : domains) {
     if (!summary.persistent) continue;

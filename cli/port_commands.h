@@ -34,6 +34,10 @@ struct PortSpec {
   std::optional<VfSettings::Rates> rates;
 };
 
+// The port record a new port of `spec` gets (its MAC is set by the caller where the record
+// is what names the port: a plain <hostdev>).
+PortRecord port_record_for(const PortSpec& spec, const std::string& alias);
+
 struct PortAddition {
   std::string domain;
   bool domain_running = false;  // the port takes effect at the next start

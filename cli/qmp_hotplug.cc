@@ -166,15 +166,9 @@ Result<QmpAttachment> attach_port_qmp(const std::string& name, const PortSpec& s
   VF_ASSIGN(vf, with_context(choose_free_vf(request, ctx), where));
   attachment.vf = vf;
 
-  PortRecord& record = attachment.record;
-  record.alias = alias;
-  record.mac = attachment.mac;
-  record.pool = spec.pool;
-  record.vlan = spec.vlan;
-  record.spoofchk = spec.spoofchk;
-  record.trust = spec.trust;
-  record.link_state = spec.link_state;
-  record.rates = spec.rates;
+  attachment.record = port_record_for(spec, alias);  // --ip was refused above
+  attachment.record.mac = attachment.mac;
+  const PortRecord& record = attachment.record;
   // The domain as the engine sees it: only the new port, a plain <hostdev> whose MAC and VLAN
   // vfhook's prepare sets from the record. The name is a safe name: nothing to escape.
   VF_ASSIGN(named, DomainXml::parse("<domain type='kvm'><name>" + domain +

@@ -105,4 +105,16 @@ Status drop_claims(const std::vector<PciAddress>& vfs, EngineContext& ctx) {
   return ok();
 }
 
+Result<Holdings> read_holdings(Store& store) {
+  Holdings holdings;
+  VF_TRY(store.transaction([&](StoreTransaction& txn) -> Status {
+    VF_ASSIGN(claims, txn.claims());
+    VF_ASSIGN(reservations, txn.reservations());
+    holdings.claims = std::move(claims);
+    holdings.reservations = std::move(reservations);
+    return ok();
+  }));
+  return holdings;
+}
+
 }  // namespace vfhook

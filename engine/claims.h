@@ -28,4 +28,12 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
 // Drops these claims and their snapshots in one transaction.
 Status drop_claims(const std::vector<PciAddress>& vfs, EngineContext& ctx);
 
+// Every claim and reservation, read in one transaction (a consistent view for listings and
+// for decisions that write nothing in the same transaction).
+struct Holdings {
+  std::vector<Claim> claims;
+  std::vector<Reservation> reservations;
+};
+Result<Holdings> read_holdings(Store& store);
+
 }  // namespace vfhook

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/claims.h"
 #include "engine/port_plan.h"
 
 namespace vfhook {
@@ -26,15 +27,9 @@ Result<std::vector<PoolStatus>> read_inventory(EngineContext& ctx,
                                                const std::optional<std::string>& only_pool) {
   if (only_pool && !ctx.config.find_pool(*only_pool))
     return fail(ErrorKind::not_found, "no pool '" + *only_pool + "' in the vfhook config");
-  std::vector<Claim> claims;
-  std::vector<Reservation> reservations;
-  VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {
-    VF_ASSIGN(all_claims, txn.claims());
-    VF_ASSIGN(all_reservations, txn.reservations());
-    claims = std::move(all_claims);
-    reservations = std::move(all_reservations);
-    return ok();
-  }));
+  VF_ASSIGN(holdings, read_holdings(ctx.store));
+  const std::vector<Claim>& claims = holdings.claims;
+  const std::vector<Reservation>& reservations = holdings.reservations;
 
   PciTopology topology(ctx.sysfs);
   std::vector<PoolStatus> pools;

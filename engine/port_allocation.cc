@@ -50,8 +50,8 @@ Result<AllocCandidate> choose_free_vf(const VfRequest& request, EngineContext& c
   VF_ASSIGN(all, candidates_of(*pool, ctx));
   std::vector<AllocCandidate> candidates;
   for (AllocCandidate& candidate : all)
-    if (std::find(request.in_use_by_domain.begin(), request.in_use_by_domain.end(),
-                  candidate.vf) == request.in_use_by_domain.end())
+    if (std::find(request.in_use_by_domain.begin(), request.in_use_by_domain.end(), candidate.vf) ==
+        request.in_use_by_domain.end())
       candidates.push_back(std::move(candidate));
   std::optional<AllocCandidate> chosen;
   VF_TRY(ctx.store.transaction([&](StoreTransaction& txn) -> Status {

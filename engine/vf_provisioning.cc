@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/claims.h"
 #include "engine/port_plan.h"
 #include "engine/vf_restore.h"
 #include "util/printable.h"
@@ -115,19 +116,13 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
 
 ProvisioningReport provision_vfs(EngineContext& ctx) {
   ProvisioningReport report;
-  std::vector<Claim> claims;
-  std::vector<Reservation> reservations;
-  auto read = ctx.store.transaction([&](StoreTransaction& txn) -> Status {
-    VF_ASSIGN(c, txn.claims());
-    VF_ASSIGN(r, txn.reservations());
-    claims = std::move(c);
-    reservations = std::move(r);
-    return ok();
-  });
+  auto read = read_holdings(ctx.store);
   if (!read) {
     report.problems.push_back(read.error().message);
     return report;
   }
+  const std::vector<Claim>& claims = read->claims;
+  const std::vector<Reservation>& reservations = read->reservations;
   PoolPfs pfs = resolve_pool_pfs(ctx.config, ctx.sysfs);
   for (const Pool& pool : ctx.config.pools) {
     if (pool.mode != PoolMode::vf) continue;

@@ -198,7 +198,7 @@ Result<QmpAttachment> attach_port_qmp(const std::string& name, const PortSpec& s
       if (auto gone = device_del_and_wait(client, alias, timeouts.unplug); !gone)
         left_behind = "QEMU may still have device " + alias + " (VF " + vf.vf.to_string() +
                       "): " + gone.error().message + "; the VF stays claimed by " + where +
-                      ": once the guest let go, run vfctl detach " + domain + " " + alias +
+                      ": once the guest let go, run vfctl detach " + name + " " + alias +
                       " --qmp SOCKET";
     }
     if (left_behind.empty()) {

@@ -281,7 +281,7 @@ int run(int argc, char** argv) {
       "attach", "hot-plug a new VF port into a running domain (libvirt), or a QEMU (--qmp)");
   attach
       ->add_option("DOMAIN", attach_domain,
-                   "the running domain; with --qmp, the name its claims are recorded under")
+                   "the running domain; with --qmp, a name for that QEMU (its claims are qmp:NAME)")
       ->required();
   attach_options.add_to(attach);
   CLI::Option* attach_persistent_flag = attach->add_flag("--persistent", attach_persistent,
@@ -327,7 +327,7 @@ int run(int argc, char** argv) {
       "detach", "hot-unplug a VF port from a running domain; restore the VF once it is gone");
   detach
       ->add_option("DOMAIN", detach_domain,
-                   "the running domain; with --qmp, the name its claims are recorded under")
+                   "the running domain; with --qmp, a name for that QEMU (its claims are qmp:NAME)")
       ->required();
   detach->add_option("ALIAS", detach_alias, "the port's alias (ua-...)")->required();
   CLI::Option* detach_persistent_flag =

@@ -300,7 +300,8 @@ class ConfigReader {
         const auto* count = value.as_integer();
         if (!count || count->get() < 0 || count->get() > kMaxNumVfs)
           return error(value, what + ": expected a VF count 0-" + std::to_string(kMaxNumVfs) +
-                                  ", got " + (count ? std::to_string(count->get()) : type_name(value)));
+                                  ", got " +
+                                  (count ? std::to_string(count->get()) : type_name(value)));
         pool.num_vfs = static_cast<int>(count->get());
       } else if (k == "keep_idle_on_vfio") {
         VF_ASSIGN(flag, bool_value(value, what));

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "engine/claims.h"
 #include "vfio/pci_topology.h"
 
 namespace vfhook::testing {
@@ -69,6 +70,15 @@ std::vector<Claim> EngineBed::claims() {
   }),
        "read the claims");
   return all;
+}
+
+std::vector<Reservation> EngineBed::reservations() {
+  auto holdings = read_holdings(*store_);
+  if (!holdings) {
+    std::cerr << "EngineBed: read the reservations: " << holdings.error().message << "\n";
+    std::abort();
+  }
+  return std::move(holdings->reservations);
 }
 
 std::map<std::string, std::string> EngineBed::fingerprint() {

@@ -40,6 +40,7 @@ class EngineBed {
   [[nodiscard]] PciAddress vf(int index) const { return vfs_.at(index); }
   std::optional<std::string> driver(const PciAddress& device);
   std::vector<Claim> claims();
+  std::vector<Reservation> reservations();
   // Every VF's admin state and driver, to compare before and after.
   std::map<std::string, std::string> fingerprint();
 

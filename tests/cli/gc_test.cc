@@ -31,16 +31,6 @@ std::string guest(const std::string& name, const PciAddress& vf, const char* mac
          "</devices></domain>";
 }
 
-std::vector<Reservation> reservations(EngineBed& bed) {
-  std::vector<Reservation> out;
-  EXPECT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
-    VF_ASSIGN(all, txn.reservations());
-    out = std::move(all);
-    return ok();
-  }));
-  return out;
-}
-
 class GcTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -96,7 +86,7 @@ TEST_F(GcTest, DropsTheReservationsOfAnUndefinedDomainOnly) {
   EXPECT_TRUE(report.problems.empty());
   ASSERT_EQ(report.changes.size(), 1u);
   EXPECT_THAT(report.changes[0], HasSubstr("'undefined' no longer exists"));
-  auto left = reservations(bed);
+  auto left = bed.reservations();
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].domain, "defined");  // a stopped, defined domain keeps its VF
 }

@@ -40,15 +40,6 @@ class HotplugTest : public ::testing::Test {
     spec.trust = true;
     return spec;
   }
-  std::vector<Reservation> reservations() {
-    std::vector<Reservation> out;
-    EXPECT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
-      VF_ASSIGN(all, txn.reservations());
-      out = std::move(all);
-      return ok();
-    }));
-    return out;
-  }
   std::vector<VfPort> live_ports() {
     return DomainXml::parse(*libvirt.domains.at("web1").live_xml)->vf_ports();
   }
@@ -73,7 +64,7 @@ TEST_F(HotplugTest, AttachClaimsBindsAttachesLiveAndAppliesWhatLibvirtCannot) {
   EXPECT_EQ(bed.netlink().pf("enp1s0")->vfs[attached->port.vf.vf_index].trust, true);
   // Not persistent: the definition and the reservations are untouched.
   EXPECT_TRUE(libvirt.defines.empty());
-  EXPECT_TRUE(reservations().empty());
+  EXPECT_TRUE(bed.reservations().empty());
 }
 
 TEST_F(HotplugTest, AttachThenDetachThenStopLeavesEveryVfAsItWas) {
@@ -143,14 +134,14 @@ TEST_F(HotplugTest, PersistentAttachAndDetachKeepTheDefinitionAndReservationInSt
   auto definition = DomainXml::parse(libvirt.domains.at("web1").persistent_xml);
   ASSERT_EQ(definition->vf_ports().size(), 1u);
   EXPECT_EQ(definition->vf_ports()[0].host, attached->port.vf.vf);
-  ASSERT_EQ(reservations().size(), 1u);
+  ASSERT_EQ(bed.reservations().size(), 1u);
 
   auto detached =
       detach_port("web1", "ua-vfhook0", true, std::chrono::seconds(5), libvirt, bed.ctx());
   ASSERT_TRUE(detached) << detached.error().message;
   EXPECT_TRUE(detached->released);
   EXPECT_TRUE(DomainXml::parse(libvirt.domains.at("web1").persistent_xml)->vf_ports().empty());
-  EXPECT_TRUE(reservations().empty());
+  EXPECT_TRUE(bed.reservations().empty());
   EXPECT_TRUE(bed.claims().empty());
 }
 

@@ -23,16 +23,6 @@ const char* const kPlainDomain =
     "<source file='/var/lib/libvirt/images/web1.qcow2'/><target dev='vda' bus='virtio'/>"
     "<alias name='ua-disk0'/></disk></devices></domain>";
 
-std::vector<Reservation> reservations(EngineBed& bed) {
-  std::vector<Reservation> out;
-  EXPECT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
-    VF_ASSIGN(all, txn.reservations());
-    out = std::move(all);
-    return ok();
-  }));
-  return out;
-}
-
 PortSpec provider_port(uint16_t vlan) {
   PortSpec spec;
   spec.pool = "provider";
@@ -87,7 +77,7 @@ TEST_F(PortCommandsTest, AddWritesAHostdevInterfaceWithItsRecordAndReservesTheVf
   // The rest of the definition is kept.
   EXPECT_THAT(libvirt.domains.at("web1").persistent_xml, HasSubstr("web1.qcow2"));
 
-  auto reserved = reservations(bed);
+  auto reserved = bed.reservations();
   ASSERT_EQ(reserved.size(), 1u);
   EXPECT_EQ(reserved[0], (Reservation{added->vf.vf, "web1", "provider"}));
   EXPECT_TRUE(bed.claims().empty());  // nothing runs yet
@@ -131,7 +121,7 @@ TEST_F(PortCommandsTest, AddThenStartThenStopThenRemoveLeavesTheHostAsItWas) {
   EXPECT_TRUE(removed->left_behind.empty());
   EXPECT_TRUE(definition().vf_ports().empty());
   EXPECT_TRUE(definition().port_records()->empty());
-  EXPECT_TRUE(reservations(bed).empty());
+  EXPECT_TRUE(bed.reservations().empty());
   EXPECT_TRUE(bed.claims().empty());
   EXPECT_EQ(bed.fingerprint(), before);
 }
@@ -145,7 +135,7 @@ TEST_F(PortCommandsTest, TwoPortsGetTwoVfsTwoAliasesAndTwoMacs) {
   EXPECT_EQ(second->alias, "ua-vfhook1");
   EXPECT_NE(first->mac, second->mac);
   EXPECT_EQ(definition().vf_ports().size(), 2u);
-  EXPECT_EQ(reservations(bed).size(), 2u);
+  EXPECT_EQ(bed.reservations().size(), 2u);
 }
 
 TEST_F(PortCommandsTest, AnotherDomainsReservationIsNeverGivenOut) {
@@ -160,7 +150,7 @@ TEST_F(PortCommandsTest, AnotherDomainsReservationIsNeverGivenOut) {
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error().kind, ErrorKind::policy);
   EXPECT_THAT(full.error().message, HasSubstr("no free VF"));
-  EXPECT_EQ(reservations(bed).size(), 7u);
+  EXPECT_EQ(bed.reservations().size(), 7u);
 }
 
 TEST_F(PortCommandsTest, RefusalsNameTheReasonAndChangeNothing) {
@@ -203,7 +193,7 @@ TEST_F(PortCommandsTest, RefusalsNameTheReasonAndChangeNothing) {
   EXPECT_EQ(no_domain.error().kind, ErrorKind::not_found);
 
   EXPECT_TRUE(libvirt.defines.empty());
-  EXPECT_TRUE(reservations(bed).empty());
+  EXPECT_TRUE(bed.reservations().empty());
 }
 
 TEST_F(PortCommandsTest, AFailedDefineDropsTheReservationAgain) {
@@ -213,7 +203,7 @@ TEST_F(PortCommandsTest, AFailedDefineDropsTheReservationAgain) {
   EXPECT_THAT(added.error().message, HasSubstr("boom"));
   EXPECT_THAT(added.error().message, HasSubstr("nothing was changed"));
   EXPECT_TRUE(left_behind.empty());
-  EXPECT_TRUE(reservations(bed).empty());
+  EXPECT_TRUE(bed.reservations().empty());
   EXPECT_TRUE(definition().vf_ports().empty());
   // And the next try succeeds.
   EXPECT_TRUE(add(provider_port(120)));
@@ -224,7 +214,7 @@ TEST_F(PortCommandsTest, RenderChangesNothingAndShowsWhatAddThenWrites) {
   ASSERT_TRUE(rendered) << rendered.error().message;
   EXPECT_THAT(rendered->interface_xml, HasSubstr("<interface type=\"hostdev\" managed=\"no\">"));
   EXPECT_TRUE(libvirt.defines.empty());
-  EXPECT_TRUE(reservations(bed).empty());
+  EXPECT_TRUE(bed.reservations().empty());
   auto added = add(provider_port(120));
   ASSERT_TRUE(added);
   EXPECT_EQ(added->vf.vf, rendered->vf.vf);
@@ -264,7 +254,7 @@ TEST_F(PortCommandsTest, RemoveOfAnUnknownAliasIsNotFoundAndChangesNothing) {
   ASSERT_FALSE(removed);
   EXPECT_EQ(removed.error().kind, ErrorKind::not_found);
   EXPECT_EQ(libvirt.defines.size(), 1u);
-  EXPECT_EQ(reservations(bed).size(), 1u);
+  EXPECT_EQ(bed.reservations().size(), 1u);
 }
 
 }  // namespace

@@ -385,11 +385,17 @@ int run(int argc, char** argv) {
   CLI::App* apply = vfs->add_subcommand(
       "apply",
       "create the VFs each pool asks for (num_vfs), give them admin MACs, pre-bind idle ones");
+  unsigned apply_wait = 0;
+  apply
+      ->add_option("--wait", apply_wait,
+                   "seconds to wait for the pools' PFs to appear (at boot, before udev is done)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 600u));
   apply->callback([&] {
     action = [&]() -> int {
       auto ctx = host.engine();
       if (!ctx) return report_error(options, ctx.error());
-      ProvisioningReport report = provision_vfs(**ctx);
+      ProvisioningReport report = provision_vfs(**ctx, std::chrono::seconds(apply_wait));
       std::cout << (options.json ? change_report_json(report.changes, report.problems)
                                  : change_report_text(report.changes, report.problems,
                                                       "nothing to do: every pool's VFs are as "

@@ -1,6 +1,7 @@
 #include "engine/vf_provisioning.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/claims.h"
 #include "engine/port_plan.h"
@@ -112,10 +113,28 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
   }
 }
 
+bool every_vf_pool_resolved(const HostConfig& config, const PoolPfs& pfs) {
+  return std::all_of(config.pools.begin(), config.pools.end(), [&](const Pool& pool) {
+    return pool.mode != PoolMode::vf || pfs.unresolved_text(&pool).empty();
+  });
+}
+
 }  // namespace
 
-ProvisioningReport provision_vfs(EngineContext& ctx) {
+ProvisioningReport provision_vfs(EngineContext& ctx, Clock::Duration wait_for_pfs) {
   ProvisioningReport report;
+  const Clock::TimePoint started = ctx.clock.now();
+  PoolPfs pfs = resolve_pool_pfs(ctx.config, ctx.sysfs);
+  while (!every_vf_pool_resolved(ctx.config, pfs) && ctx.clock.now() - started < wait_for_pfs) {
+    ctx.clock.sleep_for(std::chrono::milliseconds(100));
+    pfs = resolve_pool_pfs(ctx.config, ctx.sysfs);
+  }
+  if (const auto waited = ctx.clock.now() - started; waited > Clock::Duration{}) {
+    ctx.log.info(
+        "vfs apply: waited " +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()) +
+        " ms for the pools' PFs to appear");
+  }
   auto read = read_holdings(ctx.store);
   if (!read) {
     report.problems.push_back(read.error().message);
@@ -123,7 +142,6 @@ ProvisioningReport provision_vfs(EngineContext& ctx) {
   }
   const std::vector<Claim>& claims = read->claims;
   const std::vector<Reservation>& reservations = read->reservations;
-  PoolPfs pfs = resolve_pool_pfs(ctx.config, ctx.sysfs);
   for (const Pool& pool : ctx.config.pools) {
     if (pool.mode != PoolMode::vf) continue;
     if (std::string unresolved = pfs.unresolved_text(&pool); !unresolved.empty())

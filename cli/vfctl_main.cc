@@ -421,8 +421,16 @@ int run(int argc, char** argv) {
                           files,
                           netlink ? Result<VfNetlink*>(netlink->get())
                                   : Result<VfNetlink*>(tl::unexpected(netlink.error())),
-                          DoctorPaths{}};
+                          DoctorPaths{},
+                          nullptr,
+                          {}};
       inputs.paths.hook_core = VFHOOK_HOOK_CORE_PATH;
+      auto lv = host.libvirt();
+      if (lv) {
+        inputs.libvirt = *lv;
+      } else {
+        inputs.libvirt_error = lv.error().message;
+      }
       const std::vector<DoctorCheck> checks = run_doctor(inputs);
       std::cout << (options.json ? doctor_json(checks) : doctor_text(checks));
       return doctor_passed(checks) ? kExitDone : kExitFailed;

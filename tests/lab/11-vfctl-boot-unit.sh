@@ -15,13 +15,14 @@ if ! lab_rebooted; then
   vfhook_install
   vfhook_default_config "$pf" "num_vfs = 3"
   systemctl cat "$unit" >/dev/null 2>&1 || fail "$unit is not installed"
+  grep -qx vfio-pci /usr/local/lib/modules-load.d/vfhook.conf || fail "no modules-load.d file for vfio-pci"
   systemctl show -p After,Before "$unit" | sed 's/^/         /'
   systemctl enable "$unit" 2>&1 | sed 's/^/         /'
   [ "$(vf_count "$pf")" = 0 ] || fail "enabling the unit created VFs before the boot"
   lab_reboot
 fi
 
-step "boot 2: what $unit did"
+step "boot 2: what $unit did (vfio-pci loaded at boot: $(cat /sys/module/vfio_pci/initstate 2>/dev/null || echo no))"
 journalctl -b -u "$unit" --no-pager -o cat | sed 's/^/         /'
 [ "$(systemctl show -p Result --value "$unit")" = success ] ||
   fail "$unit did not succeed: $(systemctl status "$unit" --no-pager 2>&1 | tail -5)"

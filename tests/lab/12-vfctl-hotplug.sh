@@ -13,7 +13,11 @@ ip link set "$pf" up
 wait_for 20 "carrier on $pf" has_carrier "$pf"
 vfhook_install
 vfhook_default_config "$pf" "num_vfs = 4"
-out=$(vfctl vfs apply 2>&1) || fail "vfctl vfs apply failed: $out"
+if ! out=$(vfctl vfs apply 2>&1); then
+  ip -br link | sed 's/^/         /'
+  journalctl -b --no-pager -n 40 | sed 's/^/         /'
+  fail "vfctl vfs apply failed: $out"
+fi
 # vf_snapshot INDEX: the VF's MAC, VLAN and trust as `ip link` shows them
 vf_snapshot() { vf_line "$pf" "$1" | sed 's/^vf [0-9]* *//; s/, spoof checking[^,]*//; s/, link-state[^,]*//'; }
 

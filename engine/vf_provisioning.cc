@@ -99,8 +99,11 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
       }
     }
     if (pool.keep_idle_on_vfio && vf.driver != kVfioPciDriver) {
-      if (vf.netdev && after.netdev_admin_up(*vf.netdev).value_or(true)) {
-        report.problems.push_back(who + ": the host uses it (interface " + *vf.netdev +
+      // By device, not by vf.netdev: udev may have renamed a fresh VF's eth<N> meanwhile.
+      if (after.device_admin_up(vf.address).value_or(true)) {
+        const std::string ifname =
+            after.netdev(vf.address).value_or(std::nullopt).value_or(vf.netdev.value_or("?"));
+        report.problems.push_back(who + ": the host uses it (interface " + ifname +
                                   " is up): left on " + vf.driver.value_or("no driver"));
         continue;
       }

@@ -79,7 +79,9 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
     report.problems.push_back(label + ": " + link.error().message);
     return;
   }
-  DriverBinder binder(ctx.sysfs, ctx.clock);
+  // Longer than the hook's 2 s: right after the count changes, the VFs' driver may still be
+  // probing each new VF (seconds each under emulation) before its unbind file exists.
+  DriverBinder binder(ctx.sysfs, ctx.clock, std::chrono::seconds(15));
   for (const VfInfo& vf : now->vfs) {
     if (!pool.includes_vf_index(vf.index)) continue;
     const bool held = std::any_of(claims.begin(), claims.end(),

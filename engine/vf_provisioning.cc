@@ -43,6 +43,10 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
     report.problems.push_back(label + ": " + pf.error().message);
     return;
   }
+  // VFs this run creates have no admin MAC yet, whatever netlink shows: a VF driver that probed
+  // them meanwhile may have registered a random MAC of its own (igbvf does), which the PF then
+  // reports like an admin MAC and which changes at the next probe.
+  bool created = false;
   if (pool.num_vfs && *pool.num_vfs != pf->num_vfs) {
     if (std::string holder = holder_on_pf(pf->address, pf->vfs, claims, reservations);
         !holder.empty()) {
@@ -58,6 +62,7 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
     }
     report.changes.push_back(label + ": " + std::to_string(pf->num_vfs) + " -> " +
                              std::to_string(*pool.num_vfs) + " VFs");
+    created = true;
   }
 
   // The VFs as they are now (a new topology: the count may have changed).
@@ -91,7 +96,8 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
         label + " VF " + std::to_string(vf.index) + " (" + vf.address.to_string() + ")";
     auto state = std::find_if(link->vfs.begin(), link->vfs.end(),
                               [&](const VfState& s) { return s.index == vf.index; });
-    if (state != link->vfs.end() && (state->mac.is_zero() || state->mac.is_multicast())) {
+    if (state != link->vfs.end() &&
+        (created || state->mac.is_zero() || state->mac.is_multicast())) {
       const MacAddress idle = idle_mac_for(vf.address);
       if (auto set = ctx.netlink.set_mac(now->name, vf.index, idle); !set) {
         report.problems.push_back(who + ": set admin MAC " + idle.to_string() + ": " +

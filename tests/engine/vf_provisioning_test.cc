@@ -56,6 +56,45 @@ TEST_F(VfProvisioningTest, CreatesTheCountGivesMacsPreBindsAndASecondRunChangesN
   EXPECT_EQ(bed.netlink().requests().size(), requests);
 }
 
+// Forwards to the bed's sysfs; after a write of sriov_numvfs runs `after_count_change` (the VF
+// driver probing the new VFs).
+class CountWatchingSysfs final : public Sysfs {
+ public:
+  CountWatchingSysfs(Sysfs& inner, std::function<void()> after_count_change)
+      : inner_(inner), after_(std::move(after_count_change)) {}
+  Result<std::string> read(std::string_view path) override { return inner_.read(path); }
+  Status write(std::string_view path, std::string_view value) override {
+    Status written = inner_.write(path, value);
+    if (written && path.ends_with("/sriov_numvfs") && value != "0") after_();
+    return written;
+  }
+  Result<std::string> read_link(std::string_view path) override { return inner_.read_link(path); }
+  Result<std::vector<std::string>> list(std::string_view path) override {
+    return inner_.list(path);
+  }
+  bool exists(std::string_view path) override { return inner_.exists(path); }
+
+ private:
+  Sysfs& inner_;
+  std::function<void()> after_;
+};
+
+TEST_F(VfProvisioningTest, NewVfsGetAdminMacsEvenWhenTheirDriverRegisteredARandomOne) {
+  configure("num_vfs = 3\n");
+  const MacAddress random = *MacAddress::parse("96:3d:37:d5:94:0f");
+  CountWatchingSysfs watching(bed.ctx().sysfs, [&] {
+    ASSERT_TRUE(bed.netlink().read_pf("enp1s0"));     // the fake follows the new count
+    bed.netlink().pf("enp1s0")->vfs[1].mac = random;  // igbvf: "Assigning random MAC address"
+  });
+  EngineContext ctx{bed.ctx().config, watching,        bed.ctx().devfs, bed.ctx().netlink,
+                    bed.ctx().store,  bed.ctx().clock, bed.ctx().log};
+  ProvisioningReport report = provision_vfs(ctx);
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front();
+  EXPECT_EQ(count(), 3);
+  PfLink link = *bed.netlink().read_pf("enp1s0");
+  for (const VfInfo& vf : vfs()) EXPECT_EQ(link.vfs[vf.index].mac, idle_mac_for(vf.address));
+}
+
 TEST_F(VfProvisioningTest, WithoutNumVfsTheCountIsLeftAndOnlyMissingMacsAreSet) {
   bed.netlink().pf("enp1s0")->vfs[3].mac = *MacAddress::parse("02:00:00:00:00:33");
   ProvisioningReport report = provision_vfs(bed.ctx());

@@ -218,7 +218,7 @@ Result<LldpNeighbor> parse_lldpdu(std::span<const uint8_t> lldpdu) {
                            static_cast<uint8_t>(PortIdSubtype::network_address)));
   neighbor.chassis = std::move(chassis);
   neighbor.port = std::move(port);
-  if (tlvs[2].value.size() < 2)
+  if (tlvs[2].value.size() != 2)
     return fail(
         ErrorKind::invalid_input,
         "LLDPDU: a TTL TLV of " + std::to_string(tlvs[2].value.size()) + " bytes (must be 2)");

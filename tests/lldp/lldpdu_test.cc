@@ -167,6 +167,7 @@ TEST(Lldpdu, MandatoryTlvsOfTheWrongSizeAreRefused) {
   auto short_ttl = parse_lldpdu(join({kChassis, kPort, tlv(3, {120}), kEnd}));
   ASSERT_FALSE(short_ttl);
   EXPECT_THAT(short_ttl.error().message, HasSubstr("TTL TLV of 1 bytes"));
+  EXPECT_FALSE(parse_lldpdu(join({kChassis, kPort, tlv(3, {0, 120, 0}), kEnd})));
   auto long_end = parse_lldpdu(join({kChassis, kPort, kTtl, {0x00, 0x01, 0x00}}));
   ASSERT_FALSE(long_end);
   EXPECT_THAT(long_end.error().message, HasSubstr("End TLV of length 1"));

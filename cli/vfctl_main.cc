@@ -23,6 +23,8 @@
 #include "engine/host_backends.h"
 #include "engine/inventory.h"
 #include "engine/vf_provisioning.h"
+#include "lldp/frame_listener.h"
+#include "lldp/lldpctl_neighbors.h"
 #include "policy/config.h"
 #include "util/log.h"
 #include "vfio/netlink_libnl.h"
@@ -176,15 +178,35 @@ int run(int argc, char** argv) {
 
   // The subcommand table.
   std::optional<std::string> status_pool;
-  CLI::App* status = app.add_subcommand("status", "pools, PFs and VFs, and who holds each VF");
+  std::optional<int> lldp_listen_seconds;
+  CLI::App* status = app.add_subcommand(
+      "status",
+      "pools, PFs (with the switch port each is cabled to) and VFs, and who holds each VF");
   status->add_option("--pool", status_pool, "only this pool");
+  status
+      ->add_option("--lldp-listen", lldp_listen_seconds,
+                   "hear LLDP frames on the PFs for up to SECONDS (1-600; needs CAP_NET_RAW) "
+                   "instead of asking lldpd")
+      ->check(CLI::Range(1, 600));
   status->callback([&] {
     action = [&]() -> int {
       auto ctx = host.engine();
       if (!ctx) return report_error(options, ctx.error());
       auto pools = read_inventory(**ctx, status_pool);
       if (!pools) return report_error(options, pools.error());
-      std::cout << (options.json ? status_json(*pools) : status_text(*pools));
+      // LLDP never fails the status: a source without data is a note per PF.
+      PfNeighbors lldp;
+      if (lldp_listen_seconds) {
+        AfPacketLldpSockets sockets;
+        SystemClock clock;
+        auto heard = HeardLldpNeighbors::listen(sockets, clock, pf_netdevs(*pools),
+                                                std::chrono::seconds(*lldp_listen_seconds));
+        lldp = neighbors_of_pfs(*pools, *heard);
+      } else {
+        LldpctlNeighbors lldpd;
+        lldp = neighbors_of_pfs(*pools, lldpd);
+      }
+      std::cout << (options.json ? status_json(*pools, lldp) : status_text(*pools, lldp));
       return kExitDone;
     };
   });

@@ -310,7 +310,8 @@ not_running() { ! virsh list --name | grep -qx "$1"; }
 # q35 guest has no free hot-plug slot otherwise; libvirt adds ports only for defined devices)
 spare_root_ports() {
   local i
-  for ((i = 0; i < $1; i++)); do printf "<controller type='pci' model='pcie-root-port'/>"; done
+  # An index is required: without one libvirt takes the first for index 0 (pcie-root).
+  for ((i = 1; i <= $1; i++)); do printf "<controller type='pci' index='%d' model='pcie-root-port'/>" "$i"; done
 }
 # expect_nic_added NAME MAC SECONDS: a guest booted with lab.watch=1 reports a NIC with that
 # MAC hot-plugged in, with link up

@@ -10,7 +10,7 @@
 namespace vfhook {
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kQuoteBytes = 200;  // how much of a bad message an error quotes
 
 std::string quote(json_object* message) {
@@ -108,7 +108,7 @@ tl::unexpected<Error> QmpClient::break_connection(Error error) {
 }
 
 Result<JsonPtr> QmpClient::next_message(const Wait& wait) {
-  std::array<char, kReadChunk> buffer;
+  if (read_buffer_.empty()) read_buffer_.resize(kReadChunk);
   for (;;) {
     if (!unread_messages_.empty()) {
       JsonPtr message = std::move(unread_messages_.front());
@@ -124,7 +124,7 @@ Result<JsonPtr> QmpClient::next_message(const Wait& wait) {
       return fail(broken_->kind,
                   "the QMP connection to " + peer_ + " is no longer usable: " + broken_->message);
     }
-    auto received = transport_->receive_some(buffer, wait.deadline);
+    auto received = transport_->receive_some(read_buffer_, wait.deadline);
     if (!received) {
       Error error = received.error();
       if (error.kind == ErrorKind::timeout) {
@@ -142,7 +142,7 @@ Result<JsonPtr> QmpClient::next_message(const Wait& wait) {
                     " while waiting for the " + wait.what,
                 0});
     }
-    auto fed = reader_.feed(std::string_view(buffer.data(), *received), unread_messages_);
+    auto fed = reader_.feed(std::string_view(read_buffer_.data(), *received), unread_messages_);
     // Messages completed before the garbage are still handled; the failure is met (and
     // reported) when they run out.
     if (!fed) {

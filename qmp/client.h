@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "qmp/json.h"
 #include "qmp/message_reader.h"
@@ -124,6 +125,10 @@ class QmpClient {
   Result<QmpEvent> parse_event(json_object* message);
 
   std::unique_ptr<QmpTransport> transport_;
+  // Where received bytes land before the reader frames them: one buffer per client, not a
+  // 64 KiB array on the stack of every read (costly under ASan's fake stack, and a client may
+  // read many small chunks).
+  std::vector<char> read_buffer_;
   std::string peer_;
   Clock* clock_;
   QmpMessageReader reader_;

@@ -88,7 +88,7 @@ class Relocator {
   AttemptResult attempt();
 
  private:
-  // Who holds `device` here: "" when nobody does, else the holding domain's name.
+  // The domain that claims or reserves `device` here; nullopt when nobody does.
   [[nodiscard]] std::optional<std::string> holder_of(const PciAddress& device) const {
     for (const Claim& claim : holdings_.claims)
       if (claim.vf == device) return claim.domain;
@@ -111,7 +111,7 @@ class Relocator {
   }
   Relocation failed(const Error& error) const {
     Relocation relocation;
-    relocation.outcome = Outcome::failed_with(error.with_context("domain '" + shown() + "'"));
+    relocation.outcome = Outcome::failed_with(error);  // the hook's text names the domain
     return relocation;
   }
   [[nodiscard]] std::string shown() const { return printable(name_, 255); }

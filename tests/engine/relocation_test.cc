@@ -375,6 +375,24 @@ TEST(Relocation, NumaPinnedMemoryGetsALocalVf) {
   EXPECT_EQ(r1.moves[0].to, other.vf(0));
 }
 
+// Without a record, the pool is the one whose PF holds the VF the address names here.
+TEST(Relocation, APortWithoutARecordStaysInThePoolOfItsVfHere) {
+  EngineBed bed;
+  ASSERT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
+    return txn.add_claim(Claim{bed.vf(1), "web1", "provider", "enp1s0", 1});
+  }));
+  PortXml port;
+  port.host = bed.vf(1);
+  const std::string xml = domain_xml("vm1", interface_xml(port), "");
+
+  Relocation r = migrate_domain("vm1", parse(xml), bed.ctx());
+  ASSERT_TRUE(r.outcome.ok()) << why(r);
+  ASSERT_EQ(r.moves.size(), 1u);
+  EXPECT_FALSE(r.moves[0].kept);
+  EXPECT_NE(r.moves[0].to, bed.vf(1));
+  EXPECT_EQ(bed.reservations(), (std::vector<Reservation>{{r.moves[0].to, "vm1", "provider"}}));
+}
+
 TEST(Relocation, InvalidPortRecordsAreRefused) {
   EngineBed bed;
   PortXml port;

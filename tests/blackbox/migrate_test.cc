@@ -2,6 +2,7 @@
 // the source's definition on stdin, a rewritten one on stdout only when a VF port moved, and a
 // refusal (exit 1, stderr) that aborts the migration with nothing changed here.
 #include <algorithm>
+#include <set>
 
 #include "tests/blackbox/hook_test.h"
 #include "xml/domain_xml.h"
@@ -118,6 +119,82 @@ TEST_F(HookTest, ADomainWithoutVfPortsMigratesUntouchedOnTheFastPath) {
   EXPECT_EQ(vf.exit_code, 1) << explain(vf);
   EXPECT_EQ(vf.out, "");
   EXPECT_THAT(vf.err, HasSubstr("vfhook cannot use its config"));
+}
+
+// A live migration with virtio failover: the VF interface carries <teaming type='transient'>
+// and its virtio partner <teaming type='persistent'/>; both come out as they went in.
+TEST_F(HookTest, ATeamedPortMovesWithItsTeamingIntact) {
+  const std::string xml = domain_xml(
+      "vm1",
+      "<interface type='bridge'><mac address='52:54:00:aa:00:01'/><source bridge='br0'/>"
+      "<model type='virtio'/><teaming type='persistent'/><alias name='ua-virtio0'/>"
+      "</interface>\n"
+      "<interface type='hostdev' managed='no'><mac address='52:54:00:aa:00:01'/><source>" +
+          pci_address_xml(pci("0000:81:10.2")) +
+          "</source><vlan><tag id='120'/></vlan><teaming type='transient' "
+          "persistent='ua-virtio0'/><alias name='ua-net0'/><address type='pci' "
+          "domain='0x0000' bus='0x07' slot='0x00' function='0x0'/></interface>\n",
+      port_record_xml(R"(alias="ua-net0" pool="provider" vlan="120")"));
+  HookResult migrated = bed.hook("vm1", "migrate", xml);
+  ASSERT_EQ(migrated.exit_code, 0) << explain(migrated);
+  ASSERT_EQ(bed.reservations().size(), 1u);
+  EXPECT_EQ(migrated.out, with_host(xml, bed.reservations()[0].vf));
+  EXPECT_THAT(migrated.out, HasSubstr("<teaming type=\"transient\" persistent=\"ua-virtio0\"/>"));
+  EXPECT_THAT(migrated.out, HasSubstr("<teaming type=\"persistent\"/>"));
+}
+
+// Six two-port domains migrate here at once onto four free VFs: nobody gets a VF twice, a
+// domain that arrives gets both its VFs, and one that is refused reserves nothing.
+TEST_F(HookTest, ConcurrentMigrationsNeverShareAVfAndRefusedOnesReserveNothing) {
+  constexpr int kDomains = 6;
+  auto name_of = [](int i) { return "vm" + std::to_string(i); };
+  auto xml_of = [&](int i) {
+    std::string devices, records;
+    for (int port = 0; port < 2; ++port) {
+      const std::string mac_text =
+          "52:54:00:00:0" + std::to_string(i) + ":0" + std::to_string(port);
+      devices += interface_hostdev_xml({mac(mac_text), pci("0000:81:10." + std::to_string(port)),
+                                        false, 120, "ua-net" + std::to_string(port)});
+      records += port_record_xml(R"(alias="ua-net)" + std::to_string(port) +
+                                 R"(" pool="provider" vlan="120")");
+    }
+    return domain_xml(name_of(i), devices, records);
+  };
+  std::vector<std::unique_ptr<HookProcess>> processes;
+  for (int i = 0; i < kDomains; ++i)
+    processes.push_back(HookProcess::spawn(bed.hook_argv(name_of(i), "migrate")));
+  for (int i = 0; i < kDomains; ++i) processes[static_cast<size_t>(i)]->feed(xml_of(i));
+  std::vector<HookResult> results;
+  for (auto& process : processes) results.push_back(process->finish());
+
+  const std::vector<Reservation> reservations = bed.reservations();
+  std::set<PciAddress> reserved_vfs;
+  for (const Reservation& r : reservations) EXPECT_TRUE(reserved_vfs.insert(r.vf).second);
+  int arrived = 0;
+  for (int i = 0; i < kDomains; ++i) {
+    const HookResult& r = results[static_cast<size_t>(i)];
+    std::set<PciAddress> own;
+    for (const Reservation& reservation : reservations)
+      if (reservation.domain == name_of(i)) own.insert(reservation.vf);
+    if (r.exit_code == 0) {
+      ++arrived;
+      EXPECT_EQ(own.size(), 2u) << name_of(i);
+      auto doc = DomainXml::parse(r.out);
+      ASSERT_TRUE(doc) << r.out;
+      std::set<PciAddress> printed;
+      for (const VfPort& port : doc->vf_ports()) printed.insert(*port.host);
+      EXPECT_EQ(printed, own) << name_of(i);
+    } else {
+      EXPECT_EQ(r.exit_code, 1) << explain(r);
+      EXPECT_EQ(r.out, "") << name_of(i);
+      EXPECT_THAT(own, IsEmpty()) << name_of(i);
+      EXPECT_THAT(r.err, HasSubstr("vfhook refused the migration of domain '" + name_of(i)))
+          << explain(r);
+    }
+  }
+  EXPECT_GE(arrived, 1);
+  EXPECT_LE(arrived, 2);
+  EXPECT_EQ(reservations.size(), static_cast<size_t>(2 * arrived));
 }
 
 }  // namespace

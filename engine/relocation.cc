@@ -132,7 +132,8 @@ Result<bool> Relocator::may_keep(const VfInfo& vf, const Pool& pool) {
   if (taken_by_other_port(vf.address)) return false;
   if (auto holder = holder_of(vf.address)) return *holder == name_;
   if (vf.netdev) {
-    VF_ASSIGN(up, topology_.netdev_admin_up(*vf.netdev));
+    // By the device, not the name read earlier: udev may have renamed the VF's netdev since.
+    VF_ASSIGN(up, topology_.device_admin_up(vf.address));
     if (up) return false;  // the host uses it
   }
   const std::vector<int> nodes = domain_.memory_numa_nodes();

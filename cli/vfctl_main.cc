@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/dhcp_hosts.h"
 #include "cli/doctor.h"
 #include "cli/gc.h"
 #include "cli/host_files.h"
@@ -19,6 +20,7 @@
 #include "cli/port_commands.h"
 #include "cli/process_control.h"
 #include "cli/qmp_hotplug.h"
+#include "cli/text_files.h"
 #include "cli/views.h"
 #include "engine/host_backends.h"
 #include "engine/inventory.h"
@@ -382,6 +384,48 @@ int run(int argc, char** argv) {
       std::cout << (options.json ? detachment_json(*detached) : detachment_text(*detached));
       if (!detached->left_behind.empty()) std::cerr << "vfctl: " << detached->left_behind << "\n";
       return detached->left_behind.empty() ? kExitDone : kExitPartly;
+    };
+  });
+
+  std::optional<std::string> dhcp_pool;
+  std::string dhcp_format = "dnsmasq";
+  std::optional<std::string> dhcp_write;
+  CLI::App* dhcp = app.add_subcommand(
+      "dhcp-hosts", "the port records' IP addresses as DHCP reservations keyed on each port's MAC");
+  dhcp->add_option("--pool", dhcp_pool, "only this pool's ports");
+  dhcp->add_option("--format", dhcp_format,
+                   "dnsmasq (dhcp-host= lines), dnsmasq-hostsfile, kea (Dhcp4 reservations), "
+                   "kea6, libvirt (<host/> of a network)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"dnsmasq", "dnsmasq-hostsfile", "kea", "kea6", "libvirt"}));
+  dhcp->add_option("--write", dhcp_write,
+                   "keep FILE up to date instead of printing: replaced atomically, and left "
+                   "alone when unchanged");
+  dhcp->callback([&] {
+    action = [&]() -> int {
+      const std::optional<DhcpFormat> format = parse_dhcp_format(dhcp_format);
+      if (!format) return kExitUsage;  // CLI11 checked it
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      auto hosts = collect_dhcp_hosts(dhcp_pool, *format, **lv, **ctx);
+      if (!hosts) return report_error(options, hosts.error());
+      std::optional<DhcpFileUpdate> update;
+      if (dhcp_write) {
+        RealTextFiles files;
+        auto written = write_dhcp_hosts(*hosts, *dhcp_write, files);
+        if (!written) return report_error(options, written.error());
+        update = *written;
+      }
+      if (options.json)
+        std::cout << dhcp_hosts_json(*hosts, update);
+      else
+        std::cout << (update ? dhcp_update_text(*hosts, *update) : hosts->text);
+      for (const std::string& note : hosts->other_family) std::cerr << "vfctl: " << note << "\n";
+      for (const std::string& problem : hosts->problems) std::cerr << "vfctl: " << problem << "\n";
+      // Some ports or domains are missing from the reservations: the output says which.
+      return hosts->problems.empty() ? kExitDone : kExitPartly;
     };
   });
 

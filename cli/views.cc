@@ -429,6 +429,51 @@ std::string port_listing_json(const PortListing& listing) {
   return text_of(root);
 }
 
+std::string dhcp_update_text(const DhcpHosts& hosts, const DhcpFileUpdate& update) {
+  const std::string count = std::to_string(hosts.hosts.size()) +
+                            (hosts.hosts.size() == 1 ? " reservation" : " reservations");
+  return update.written ? "wrote " + update.path + ": " + count + "\n"
+                        : update.path + " is up to date (" + count + "); left as it was\n";
+}
+
+std::string dhcp_hosts_json(const DhcpHosts& hosts, const std::optional<DhcpFileUpdate>& update) {
+  Json root = object();
+  put(root.get(), "format", std::string(to_string(hosts.format)));
+  Json list = array();
+  for (const DhcpHost& host : hosts.hosts) {
+    Json o = object();
+    put(o.get(), "domain", host.domain);
+    put(o.get(), "alias", host.alias);
+    put(o.get(), "pool", host.pool);
+    put(o.get(), "mac", host.mac.to_string());
+    put(o.get(), "ip", host.ip);
+    if (host.hostname)
+      put(o.get(), "hostname", *host.hostname);
+    else
+      put_null(o.get(), "hostname");
+    append(list.get(), std::move(o));
+  }
+  put(root.get(), "hosts", std::move(list));
+  Json problems = array();
+  for (const std::string& problem : hosts.problems)
+    json_object_array_add(problems.get(), json_object_new_string(problem.c_str()));
+  put(root.get(), "problems", std::move(problems));
+  Json other = array();
+  for (const std::string& left_out : hosts.other_family)
+    json_object_array_add(other.get(), json_object_new_string(left_out.c_str()));
+  put(root.get(), "other_family", std::move(other));
+  put(root.get(), "text", hosts.text);
+  if (update) {
+    Json file = object();
+    put(file.get(), "path", update->path);
+    put_bool(file.get(), "written", update->written);
+    put(root.get(), "file", std::move(file));
+  } else {
+    put_null(root.get(), "file");
+  }
+  return text_of(root);
+}
+
 std::string attachment_text(const Attachment& a) {
   std::string out = "domain " + a.port.domain + ": port " + a.port.alias + " attached: VF " +
                     a.port.vf.vf.to_string() + " (PF " + a.port.vf.pf_name + " VF " +

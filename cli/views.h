@@ -2,9 +2,11 @@
 // (--json, one object on stdout). Pure functions of the results, so tests compare them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/dhcp_hosts.h"
 #include "cli/doctor.h"
 #include "cli/hotplug.h"
 #include "cli/pf_neighbors.h"
@@ -51,6 +53,13 @@ std::string doctor_text(const std::vector<DoctorCheck>& checks);
 // {"checks": [{"name", "status" (ok|warning|failed), "found", "fix" (null when ok)}], "ok": no
 // check failed}.
 std::string doctor_json(const std::vector<DoctorCheck>& checks);
+
+// dhcp-hosts --write: what it did to the file.
+std::string dhcp_update_text(const DhcpHosts& hosts, const DhcpFileUpdate& update);
+// {"format", "hosts": [{"domain", "alias", "pool", "mac", "ip", "hostname" (or null)}],
+//  "problems": [...], "other_family": [...], "text": the rendered reservations, "file": {"path",
+//  "written"} or null}.
+std::string dhcp_hosts_json(const DhcpHosts& hosts, const std::optional<DhcpFileUpdate>& update);
 
 // {"error": {"kind": ..., "message": ...}} for --json; the text form goes to stderr.
 std::string error_json(const Error& error);

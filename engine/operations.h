@@ -13,6 +13,10 @@
 // reconnect re-create claims for the VFs the running domain uses. Never changes a running
 //           guest's VF and never fails: ports today's policy would refuse are kept and
 //           reported in `problems`.
+// migrate   the destination of a migration (live or offline): point every VF port at a VF of
+//           its pool on this host, reserve those VFs for the domain, and return the rewritten
+//           definition when an address changed (engine/relocation.h). All or nothing.
+// restore   the same for `virsh restore` and managed-save restore.
 #pragma once
 
 #include <string>
@@ -20,6 +24,7 @@
 
 #include "engine/context.h"
 #include "engine/outcome.h"
+#include "engine/relocation.h"
 #include "xml/domain_xml.h"
 
 namespace vfhook {
@@ -29,6 +34,10 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& domain, En
 Outcome release_domain(const std::string& domain_name, EngineContext& ctx);
 Outcome reconnect_domain(const std::string& domain_name, const DomainXml& domain,
                          EngineContext& ctx);
+Relocation migrate_domain(const std::string& domain_name, const DomainXml& domain,
+                          EngineContext& ctx);
+Relocation restore_domain(const std::string& domain_name, const DomainXml& domain,
+                          EngineContext& ctx);
 
 // Restores each claim from its snapshot and drops the restored ones; a claim that cannot be
 // restored is kept (with its snapshot) and described in `problems`.

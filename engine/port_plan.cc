@@ -127,6 +127,13 @@ void check_port_policy(const std::string& who, const VfPort& port, const PortRec
 
 }  // namespace
 
+void check_port_against_pool(const std::string& who, const VfPort& port, const PortRecord* record,
+                             const Pool& pool, const HostConfig& config,
+                             std::vector<Refusal>& refusals) {
+  std::optional<Vlan> vlan;
+  check_port_policy(who, port, record, pool, config, vlan, refusals);
+}
+
 std::string PlannedPort::describe() const {
   std::string text = port.describe();
   if (const VfFunction* v = vf())

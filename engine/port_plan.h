@@ -82,6 +82,14 @@ struct PortPlan {
   std::vector<const Pool*> libvirt_chooses_from;
 };
 
+// The rules of `pool` that hold whichever VF backs the port: its VLAN (the pool's ranges, flat
+// pools, the host bridges' VLANs; the record and the <vlan> tag must agree), trust, spoofchk
+// and a unicast MAC. Appends one refusal per violation, naming the port `who`. plan_ports()
+// applies them to every VF port; the migrate hook applies them before it picks a VF.
+void check_port_against_pool(const std::string& who, const VfPort& port, const PortRecord* record,
+                             const Pool& pool, const HostConfig& config,
+                             std::vector<Refusal>& refusals);
+
 // Fails only when the host cannot be read (sysfs error); policy violations are refusals.
 Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage stage);
 

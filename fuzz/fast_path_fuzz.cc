@@ -7,9 +7,10 @@
 // Invariants:
 //  - parse_hook_call accepts exactly "DOMAIN OP SUBOP EXTRA", optionally after
 //    "--config PATH", with non-empty DOMAIN and PATH; the fields are those argv entries;
-//  - decide_work says none for started/stopped/migrate/restore/other, and release does work
+//  - decide_work says none for started/stopped/other, and release does work
 //    whenever prepare would;
-//  - soundness: when decide_work says none for prepare/start/reconnect/release, the full
+//  - soundness: when decide_work says none for prepare/start/reconnect/release/migrate/restore, the
+//  full
 //    reader finds no VF port. libvirt writes the XML it hands a hook itself (libxml2 or its
 //    own escaping): names and namespace URIs appear literally, never as character references,
 //    and always in UTF-8. So the check runs on our own serialization of the document (the
@@ -35,7 +36,7 @@ constexpr HookOp kAllOps[] = {HookOp::prepare, HookOp::start,     HookOp::starte
 
 bool is_vf_event(HookOp op) {
   return op == HookOp::prepare || op == HookOp::start || op == HookOp::reconnect ||
-         op == HookOp::release;
+         op == HookOp::release || op == HookOp::migrate || op == HookOp::restore;
 }
 
 void check_hook_call(const std::vector<std::string>& args) {

@@ -34,7 +34,10 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
   // The name libvirt passes becomes the claims' owner, a marker file's name and part of log
   // lines: at the events that add claims it must be one vfhook stores, and the domain's own.
   // (release takes any name: it only looks up claims by it.)
-  const bool adds_claims = op == HookOp::prepare || op == HookOp::start || op == HookOp::reconnect;
+  // migrate and restore add reservations under that name.
+  const bool adds_claims = op == HookOp::prepare || op == HookOp::start ||
+                           op == HookOp::reconnect || op == HookOp::migrate ||
+                           op == HookOp::restore;
   if (adds_claims) {
     if (auto named = check_domain_name(domain); !named)
       return report("vfhook refused domain '" + shown + "': " + named.error().message +
@@ -72,6 +75,7 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
                     log};
 
   Outcome outcome;
+  std::optional<std::string> rewritten_xml;  // migrate/restore: what libvirt uses instead
   switch (op) {
     case HookOp::prepare:
       outcome = prepare_domain(domain, *parsed, ctx);
@@ -85,6 +89,14 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
     case HookOp::reconnect:
       outcome = reconnect_domain(domain, *parsed, ctx);
       break;
+    case HookOp::migrate:
+    case HookOp::restore: {
+      Relocation relocation = op == HookOp::migrate ? migrate_domain(domain, *parsed, ctx)
+                                                    : restore_domain(domain, *parsed, ctx);
+      outcome = std::move(relocation.outcome);
+      rewritten_xml = std::move(relocation.rewritten_xml);
+      break;
+    }
     default:
       break;
   }
@@ -100,6 +112,19 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
     else
       log.error(hook_report.text);
     write_all(2, hook_report.text);
+  }
+  // libvirt reads stdout as the new definition, and an empty stdout as "use yours": print only
+  // a definition that changed, and only when the event succeeded.
+  if (hook_report.exit_code == 0 && rewritten_xml) {
+    if (!write_all(1, *rewritten_xml)) {
+      const std::string text =
+          "vfhook could not hand the rewritten domain XML to libvirt (writing its standard "
+          "output failed); the VFs chosen stay reserved for domain '" +
+          shown + "'. Retry; `vfctl gc` drops them if the domain does not come.\n";
+      log.error(text);
+      write_all(2, text);
+      return exit_status_for(op, true);
+    }
   }
   return hook_report.exit_code;
 }

@@ -68,7 +68,15 @@ bool parse_hook_call(int argc, const char* const* argv, HookCall& call) {
 }
 
 int failure_exit_status(HookOp op) {
-  return op == HookOp::prepare || op == HookOp::start ? 1 : 0;
+  switch (op) {
+    case HookOp::prepare:
+    case HookOp::start:
+    case HookOp::migrate:
+    case HookOp::restore:
+      return 1;
+    default:
+      return 0;
+  }
 }
 
 namespace {
@@ -150,14 +158,14 @@ Work decide_work(HookOp op, std::string_view domain_xml) {
   switch (op) {
     case HookOp::prepare:
     case HookOp::start:
+    case HookOp::migrate:
+    case HookOp::restore:
       return mentions_vf ? Work::full : Work::none;
     case HookOp::reconnect:
     case HookOp::release:
       return mentions_vf ? Work::full : Work::claims;
     case HookOp::started:
     case HookOp::stopped:
-    case HookOp::migrate:
-    case HookOp::restore:
     case HookOp::other:
       return Work::none;
   }

@@ -27,10 +27,11 @@ struct HookCall {
 // Returns false (and leaves `call` unspecified) when argv is not a hook call.
 bool parse_hook_call(int argc, const char* const* argv, HookCall& call);
 
-// The exit status of a hook that could not do its work. Only prepare and start may stop a
-// domain (1); everywhere else a failure is reported and the status stays 0: libvirt kills a
-// running guest when reconnect or started fails, aborts a migration or restore, and ignores
-// release's status.
+// The exit status of a hook that could not do its work. prepare and start stop the domain (1);
+// migrate and restore abort the migration or restore (1): a VF port whose VF could not be
+// re-allocated would reach the guest with the source host's PCI address, some other device
+// here. Everywhere else a failure is reported and the status stays 0: libvirt kills a running
+// guest when reconnect or started fails, and ignores release's status.
 int failure_exit_status(HookOp op);
 
 enum class Work {
@@ -48,15 +49,16 @@ enum class Work {
 bool is_plain_xml(std::string_view xml);
 
 // Decides from the event and the raw domain XML whether the core must run.
-// - prepare/start: full when the XML mentions a hostdev (interfaces of type hostdev, <hostdev>,
+// - prepare/start/migrate/restore: full when the XML mentions a hostdev (interfaces of type
+// hostdev, <hostdev>,
 //   libvirt's resolved <actual type='hostdev'>) or vfhook's port namespace, or when it is not
 //   plain (is_plain_xml): then the core reads it, and refuses what is not UTF-8; else none.
 // - reconnect/release: full when it mentions them (or is not plain); else claims. The claims
 // database, not the
 //   XML, says what a domain holds: a VF removed with `virsh detach-device`, or one a hostdev
 //   network chose, no longer shows in the XML at release.
-// - started/stopped/migrate/restore/other: none (vfhook restores at release, the last event,
-//   after libvirt's own restore).
+// - started/stopped/other: none (vfhook restores at release, the last event, after libvirt's
+//   own restore).
 Work decide_work(HookOp op, std::string_view domain_xml);
 
 // For Work::claims: whether the domain holds claims, by its marker file (engine/domain_marker.h):

@@ -57,11 +57,14 @@ int main(int argc, char** argv) {
   vfhook::Work work = vfhook::Work::none;
   if (problem != nullptr) {
     // Without its XML a domain cannot be checked: prepare and start refuse it (even one that
-    // may have no VF: a VF port could hide in what was not read). reconnect must not fail: it
-    // leaves the claims as they are. release does not need the XML: the claims say what to do.
+    // may have no VF: a VF port could hide in what was not read), and so do migrate and
+    // restore (a VF port would arrive with the source host's PCI address). reconnect must not fail:
+    // it leaves the claims as they are. release does not need the XML: the claims say what to do.
     switch (call.op) {
       case vfhook::HookOp::prepare:
       case vfhook::HookOp::start:
+      case vfhook::HookOp::migrate:
+      case vfhook::HookOp::restore:
         write_all(2, problem);
         write_all(2, ".\nvfhook refused the domain; nothing was changed on the host.\n");
         return failure_status;

@@ -5,8 +5,14 @@
 namespace vfhook {
 namespace {
 
-std::string refused_text(const std::string& domain, const Outcome& outcome) {
-  std::string text = "vfhook refused to start domain '" + domain + "':\n";
+std::string refused_text(HookOp op, const std::string& domain, const Outcome& outcome) {
+  std::string text;
+  if (op == HookOp::migrate)
+    text = "vfhook refused the migration of domain '" + domain + "' to this host:\n";
+  else if (op == HookOp::restore)
+    text = "vfhook refused to restore domain '" + domain + "' on this host:\n";
+  else
+    text = "vfhook refused to start domain '" + domain + "':\n";
   for (const Refusal& refusal : outcome.refusals) text += "  - " + to_string(refusal) + "\n";
   text += "Nothing was changed on the host.\n";
   return text;
@@ -16,6 +22,13 @@ std::string failed_text(HookOp op, const std::string& domain, const Outcome& out
   std::string text = "vfhook could not " + std::string(to_string(op)) + " domain '" + domain +
                      "': " + (outcome.error ? outcome.error->message : "unknown error") + "\n";
   if (!outcome.host_was_changed) return text + "Nothing was changed on the host.\n";
+  if (op == HookOp::migrate || op == HookOp::restore) {
+    if (outcome.undo_failures.empty())
+      return text + "The VFs reserved for it here were released again.\n";
+    text += "Releasing the VFs reserved for it here failed too:\n";
+    for (const auto& step : outcome.undo_failures) text += "  - " + step + "\n";
+    return text + "Drop them with `vfctl gc` once the domain is gone from this host.\n";
+  }
   if (outcome.undo_failures.empty())
     return text + (op == HookOp::start
                        ? "The VF settings vfhook had applied for this start were undone.\n"
@@ -54,7 +67,7 @@ HookReport report_outcome(HookOp op, const std::string& domain_name, const Outco
   std::string domain = printable(domain_name, 255);
   switch (outcome.status) {
     case Outcome::Status::refused:
-      return {exit_status_for(op, true), refused_text(domain, outcome)};
+      return {exit_status_for(op, true), refused_text(op, domain, outcome)};
     case Outcome::Status::failed:
       return {exit_status_for(op, true), failed_text(op, domain, outcome)};
     case Outcome::Status::done:

@@ -327,6 +327,23 @@ std::vector<Claim> TestBed::claims() {
   return claims;
 }
 
+std::vector<Reservation> TestBed::reservations() {
+  std::vector<Reservation> reservations;
+  must(open_store()->transaction([&](StoreTransaction& txn) -> Status {
+    VF_ASSIGN(all, txn.reservations());
+    reservations = std::move(all);
+    return ok();
+  }),
+       "read the reservations");
+  return reservations;
+}
+
+void TestBed::add_reservation(const Reservation& reservation) {
+  must(open_store()->transaction(
+           [&](StoreTransaction& txn) -> Status { return txn.add_reservation(reservation); }),
+       "add a reservation");
+}
+
 std::optional<VfSnapshot> TestBed::snapshot(const PciAddress& vf) {
   std::optional<VfSnapshot> snapshot;
   must(open_store()->transaction([&](StoreTransaction& txn) -> Status {

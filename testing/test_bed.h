@@ -136,6 +136,8 @@ class TestBed {
   int iommu_group(const PciAddress& device);
   bool vfio_node_exists(int group);
   std::vector<Claim> claims();
+  std::vector<Reservation> reservations();
+  void add_reservation(const Reservation& reservation);  // as `vfctl port add` leaves one
   std::optional<VfSnapshot> snapshot(const PciAddress& vf);
   void remove_claim(const PciAddress& vf);  // simulates lost claims
 

@@ -266,9 +266,9 @@ TEST_F(HookTest, OtherEventsLeaveTheHostAlone) {
   ASSERT_EQ(bed.hook("vm1", "prepare", xml).exit_code, 0);
   ASSERT_EQ(bed.hook("vm1", "start", xml).exit_code, 0);
   const auto running = bed.fingerprint();
-  // vfhook restores at release, the last event, after libvirt's own restore.
-  for (auto [op, subop] : {std::pair{"started", "begin"}, std::pair{"stopped", "end"},
-                           std::pair{"migrate", "begin"}, std::pair{"restore", "begin"}}) {
+  // vfhook restores at release, the last event, after libvirt's own restore. (migrate and
+  // restore have work: tests/blackbox/migrate_test.cc.)
+  for (auto [op, subop] : {std::pair{"started", "begin"}, std::pair{"stopped", "end"}}) {
     HookResult result = bed.hook("vm1", op, xml, subop, "-");
     EXPECT_EQ(result.exit_code, 0) << op << ": " << explain(result);
     EXPECT_EQ(result.err, "") << op;

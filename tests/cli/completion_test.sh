@@ -16,7 +16,7 @@ expect() { # WANT WORDS...: the completions of the last word
   local got="${COMPREPLY[*]:-}"
   if [ "$got" != "$want" ]; then echo "FAIL: '$*' completed to '$got', not '$want'"; failed=1; fi
 }
-expect "status doctor port render attach detach vfs gc" vfctl ""
+expect "status doctor port render attach detach vfs gc dhcp-hosts" vfctl ""
 expect "port" vfctl po
 expect "add remove list" vfctl port ""
 expect "apply" vfctl vfs ""
@@ -34,5 +34,11 @@ expect "--persistent" vfctl detach web1 ua-x --pe
 expect "--timeout" vfctl detach web1 ua-x --t
 expect "--qmp" vfctl detach web1 ua-x --qm
 expect "$sockets/qmp.sock" vfctl detach web1 ua-x --qmp "$sockets/"
+expect "dhcp-hosts" vfctl dh
+expect "--pool --format --write --help" vfctl dhcp-hosts --
+expect "kea kea6" vfctl dhcp-hosts --format k
+expect "storage" vfctl --config "$config" dhcp-hosts --pool s
+expect "--write" vfctl dhcp-hosts --pool provider --format kea --w
+expect "$sockets/qmp.sock" vfctl dhcp-hosts --write "$sockets/q"
 [ $failed -eq 0 ] && echo "completion: all cases pass"
 exit $failed

@@ -60,6 +60,16 @@ TEST(FastPath, ADomainWithoutVfsNeedsNoWorkButTheClaimsAtReleaseAndReconnect) {
   EXPECT_EQ(decide_work(HookOp::reconnect, xml), Work::claims);
 }
 
+// A migration or restore vfhook cannot re-allocate must be aborted: its VF ports would arrive
+// with the source host's PCI addresses. A running guest must never be killed for vfhook's sake.
+TEST(FastPath, FailuresAbortStartsMigrationsAndRestoresButNeverARunningGuest) {
+  for (HookOp op : {HookOp::prepare, HookOp::start, HookOp::migrate, HookOp::restore})
+    EXPECT_EQ(failure_exit_status(op), 1) << to_string(op);
+  for (HookOp op :
+       {HookOp::started, HookOp::stopped, HookOp::release, HookOp::reconnect, HookOp::other})
+    EXPECT_EQ(failure_exit_status(op), 0) << to_string(op);
+}
+
 TEST(FastPath, AnyHostdevFormOrPortRecordNeedsTheCore) {
   for (const char* xml :
        {"<domain><devices><interface type='hostdev'/></devices></domain>",
@@ -71,6 +81,9 @@ TEST(FastPath, AnyHostdevFormOrPortRecordNeedsTheCore) {
     EXPECT_EQ(decide_work(HookOp::start, xml), Work::full) << xml;
     EXPECT_EQ(decide_work(HookOp::release, xml), Work::full) << xml;
     EXPECT_EQ(decide_work(HookOp::reconnect, xml), Work::full) << xml;
+    // The destination of a migration (or a restore) re-allocates the VFs.
+    EXPECT_EQ(decide_work(HookOp::migrate, xml), Work::full) << xml;
+    EXPECT_EQ(decide_work(HookOp::restore, xml), Work::full) << xml;
     EXPECT_EQ(decide_work(HookOp::started, xml), Work::none) << xml;
   }
 }

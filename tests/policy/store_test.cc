@@ -646,6 +646,24 @@ TEST(StoreOpen, WaitsBoundedlyForAnotherProcessSettingItUp) {
   }
 }
 
+// Opening a database that is set up only checks it, under shared locks: many processes open
+// side by side. Creating (or migrating) one still takes the exclusive lock.
+TEST(StoreOpen, ASetUpDatabaseOpensBesideAnotherOpenerButANewOneWaits) {
+  testing::TempDir dir;
+  const std::string path = dir.file("vfhook.db");
+  ASSERT_TRUE(Store::open(path));
+  const int holder = ::open(dir.path().c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(holder, 0);
+  ASSERT_EQ(::flock(holder, LOCK_SH), 0);  // another opener checking it now
+  auto beside = Store::open(path, std::chrono::milliseconds(50));
+  EXPECT_TRUE(beside) << beside.error().message;
+  auto created = Store::open(dir.file("other.db"), std::chrono::milliseconds(50));
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().kind, ErrorKind::conflict);
+  ::close(holder);
+  EXPECT_TRUE(Store::open(dir.file("other.db"), std::chrono::milliseconds(50)));
+}
+
 TEST(StoreOpen, RefusesAnEmptyDatabaseThatExistedBefore) {
   testing::TempDir dir;
   const std::string path = dir.file("vfhook.db");

@@ -134,7 +134,9 @@ void BM_ChooseReserveDrop(benchmark::State& state) {
     samples_ms.push_back(took.count() * 1e3);
   }
   report_percentiles(state, samples_ms);
-  state.SetLabel(std::string(layout == spread ? "spread" : layout == packed ? "packed" : "packed_idle") +
+  state.SetLabel(std::string(layout == spread   ? "spread"
+                             : layout == packed ? "packed"
+                                                : "packed_idle") +
                  (numa ? " numa=1" : " numa=none"));
 }
 BENCHMARK(BM_ChooseReserveDrop)

@@ -100,9 +100,8 @@ int run(int processes, int rounds) {
     auto holdings = read_holdings(bed.store());
     if (!holdings) die(holdings.error().message);
     if (holdings->reservations.size() != held_before.size() + given.size())
-      die("round " + std::to_string(round) + ": " +
-          std::to_string(holdings->reservations.size()) + " reservations, expected " +
-          std::to_string(held_before.size() + given.size()));
+      die("round " + std::to_string(round) + ": " + std::to_string(holdings->reservations.size()) +
+          " reservations, expected " + std::to_string(held_before.size() + given.size()));
     // Back to the 1,000 domains for the next round.
     auto dropped = bed.store().transaction([&](StoreTransaction& txn) -> Status {
       for (const auto& r : *results)
@@ -114,8 +113,8 @@ int run(int processes, int rounds) {
 
   const Percentiles adds = percentiles(port_add_ms), floor = percentiles(baseline_ms);
   std::printf("processes %d, rounds %d, samples %zu\n", processes, rounds, port_add_ms.size());
-  std::printf("port add            p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", adds.p50,
-              adds.p99, adds.max);
+  std::printf("port add            p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", adds.p50, adds.p99,
+              adds.max);
   std::printf("baseline (1 txn)    p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", floor.p50,
               floor.p99, floor.max);
   std::printf("ratio port add / baseline: p50 %.1fx  p99 %.1fx\n", adds.p50 / floor.p50,

@@ -29,10 +29,10 @@ std::string domain_xml(const std::string& name, int index) {
 // One line per process: "1\t<vf>\t<ms>" or "0\t<ms>\t<error>", the error cut to fit a pipe's
 // atomic write.
 std::string report_line(const PortAddResult& result) {
-  std::string line = result.added ? "1\t" + (result.vf ? result.vf->to_string() : "-") + "\t" +
-                                        std::to_string(result.wall_ms)
-                                  : "0\t" + std::to_string(result.wall_ms) + "\t" +
-                                        result.error.substr(0, 2000);
+  std::string line =
+      result.added ? "1\t" + (result.vf ? result.vf->to_string() : "-") + "\t" +
+                         std::to_string(result.wall_ms)
+                   : "0\t" + std::to_string(result.wall_ms) + "\t" + result.error.substr(0, 2000);
   for (char& c : line)
     if (c == '\n') c = ' ';
   return line + "\n";
@@ -144,9 +144,9 @@ Result<std::vector<PortAddResult>> race_port_adds(const PortAddRaceSetup& setup)
     const auto begin = std::chrono::steady_clock::now();
     auto finish = [&](std::string error) {
       result.error = std::move(error);
-      result.wall_ms = std::chrono::duration<double, std::milli>(
-                           std::chrono::steady_clock::now() - begin)
-                           .count();
+      result.wall_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+              .count();
       return result;
     };
     auto config = parse_config(s.config_toml, "race.toml");
@@ -187,8 +187,7 @@ Result<std::vector<PortAddResult>> race_store_transactions(const PortAddRaceSetu
       });
     }();
     result.wall_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
     result.added = done.has_value();
     if (!done) result.error = done.error().message;
     return result;

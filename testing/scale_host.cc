@@ -21,8 +21,8 @@ Result<ScaleHost> add_scale_pfs(FakeSysfsTree& tree, const ScaleHostSpec& spec) 
     VF_ASSIGN(vfs, tree.add_pf(pf));
     if (spec.vf_netdevs) {
       for (int i = 0; i < spec.vfs_per_pf; ++i)
-        VF_TRY(tree.add_netdev(pf.netdev + "v" + std::to_string(i),
-                               vfs[static_cast<size_t>(i)], spec.used_outside(n, i)));
+        VF_TRY(tree.add_netdev(pf.netdev + "v" + std::to_string(i), vfs[static_cast<size_t>(i)],
+                               spec.used_outside(n, i)));
     }
     host.pool_toml += (n ? ", \"" : "\"") + pf.netdev + "\"";
     host.pfs.push_back(ScalePf{pf.address, pf.netdev, std::move(vfs)});

@@ -132,8 +132,8 @@ TEST_F(PortAllocationTest, ShortcutPicksWhatTheFullRulesPickInRandomStates) {
     bed.set_config(pool_toml(range));
     clear_store();
     // Busy states now and then, held by other domains, so that some rounds have no free VF.
-    const bool full = chance(0.2);
-    const double busy = full ? 0.95 : 0.25;
+    const bool crowded = chance(0.2);
+    const double busy = crowded ? 0.95 : 0.25;
     VfRequest request{"web1", "provider", {}, {}};
     const int numa = pick(4);
     if (numa == 1) request.guest_numa_nodes = {0};
@@ -143,7 +143,7 @@ TEST_F(PortAllocationTest, ShortcutPicksWhatTheFullRulesPickInRandomStates) {
       for (const TestPf& pf : pfs) {
         for (size_t i = 0; i < pf.vfs.size(); ++i) {
           const PciAddress& vf = pf.vfs[i];
-          const std::string& holder = domains[static_cast<size_t>(full ? 1 + pick(4) : pick(5))];
+          const std::string& holder = domains[static_cast<size_t>(crowded ? 1 + pick(4) : pick(5))];
           if (chance(busy / 2)) {
             // Now and then under the name the PF had when the claim was made.
             const std::string recorded = chance(0.1) ? pf.name + "old" : pf.name;

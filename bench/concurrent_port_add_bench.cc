@@ -19,8 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/claims.h"
-#include "testing/engine_bed.h"
+#include <functional>
+
+#include "policy/store.h"
+#include "testing/fake_sysfs_tree.h"
 #include "testing/port_add_race.h"
 #include "testing/scale_host.h"
 
@@ -44,16 +46,28 @@ Percentiles percentiles(std::vector<double> samples) {
   return {at(0.50), at(0.99), samples.back()};
 }
 
+// Runs `body` on a connection of its own, closed before the next race forks (see
+// port_add_race.h).
+Status with_store(const std::string& state_dir,
+                  const std::function<Status(StoreTransaction&)>& body) {
+  VF_ASSIGN(store, Store::open(state_dir + "/vfhook.db"));
+  return store->transaction(body);
+}
+
 int run(int processes, int rounds) {
-  testing::EngineBed bed("/dev/shm");
+  // The tree on tmpfs, as sysfs is in memory; the database on the ordinary temporary
+  // filesystem, as /var/lib/vfhook is on disk.
+  testing::TempDir tree_dir("/dev/shm");
+  testing::TempDir state_dir;
+  auto tree = testing::FakeSysfsTree::create(tree_dir.path());
+  if (!tree) die("create the tree: " + tree.error().message);
   testing::ScaleHostSpec spec;
   spec.used_outside = [](int pf, int vf) { return pf % 8 == 0 && vf == 63; };
-  auto host = testing::add_scale_pfs(bed.tree(), spec);
+  auto host = testing::add_scale_pfs(**tree, spec);
   if (!host) die("build the host: " + host.error().message);
-  bed.set_config(host->pool_toml);
   // The 1,000 defined domains: spread over the PFs, every 5th running.
   std::set<PciAddress> held_before;
-  auto loaded = bed.store().transaction([&](StoreTransaction& txn) -> Status {
+  auto loaded = with_store(state_dir.path().string(), [&](StoreTransaction& txn) -> Status {
     for (int d = 0; d < 1000; ++d) {
       const testing::ScalePf& pf = host->pfs[static_cast<size_t>(d % 64)];
       const PciAddress& vf = pf.vfs[static_cast<size_t>(d / 64)];
@@ -67,10 +81,10 @@ int run(int processes, int rounds) {
   if (!loaded) die("load the store: " + loaded.error().message);
 
   testing::PortAddRaceSetup setup;
-  setup.sys_root = bed.tree().sys_root();
-  setup.dev_root = bed.tree().dev_root();
+  setup.sys_root = (*tree)->sys_root();
+  setup.dev_root = (*tree)->dev_root();
   setup.config_toml = host->pool_toml;
-  setup.state_dir = bed.ctx().config.state_dir;
+  setup.state_dir = state_dir.path().string();
   setup.pool = "provider";
   setup.processes = processes;
 
@@ -96,19 +110,24 @@ int run(int processes, int rounds) {
       }
       if (!given.insert(*r.vf).second || held_before.count(*r.vf)) ++given_twice;
     }
-    // The store agrees: each domain holds exactly the VF it reported.
-    auto holdings = read_holdings(bed.store());
-    if (!holdings) die(holdings.error().message);
-    if (holdings->reservations.size() != held_before.size() + given.size())
-      die("round " + std::to_string(round) + ": " + std::to_string(holdings->reservations.size()) +
-          " reservations, expected " + std::to_string(held_before.size() + given.size()));
-    // Back to the 1,000 domains for the next round.
-    auto dropped = bed.store().transaction([&](StoreTransaction& txn) -> Status {
-      for (const auto& r : *results)
-        if (r.added) VF_TRY(txn.remove_reservation(*r.vf));
+    // The store agrees: each domain holds exactly the VF it reported. Then back to the 1,000
+    // domains for the next round.
+    auto checked = with_store(setup.state_dir, [&](StoreTransaction& txn) -> Status {
+      VF_ASSIGN(reservations, txn.reservations());
+      if (reservations.size() != held_before.size() + given.size())
+        return fail(ErrorKind::internal, std::to_string(reservations.size()) +
+                                             " reservations, expected " +
+                                             std::to_string(held_before.size() + given.size()));
+      for (const auto& r : *results) {
+        if (!r.added) continue;
+        VF_ASSIGN(holding, txn.holding(*r.vf));
+        if (!holding.reservation || holding.reservation->domain != r.domain)
+          return fail(ErrorKind::internal, r.vf->to_string() + " is not reserved for " + r.domain);
+        VF_TRY(txn.remove_reservation(*r.vf));
+      }
       return ok();
     });
-    if (!dropped) die(dropped.error().message);
+    if (!checked) die("round " + std::to_string(round) + ": " + checked.error().message);
   }
 
   const Percentiles adds = percentiles(port_add_ms), floor = percentiles(baseline_ms);

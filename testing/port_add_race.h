@@ -36,7 +36,9 @@ struct PortAddResult {
 };
 
 // Forks the processes, lets them all go at once, and collects each one's result (by domain
-// index). Fails when a process cannot be forked or ends without reporting.
+// index). Fails when a process cannot be forked or ends without reporting. The caller must not
+// have the database open while it races: SQLite's state of an open connection (its locks on
+// the file and the WAL index) must not be carried across fork() into the children.
 Result<std::vector<PortAddResult>> race_port_adds(const PortAddRaceSetup& setup);
 
 // The same race with only the floor of any writer: each process opens the store and runs one

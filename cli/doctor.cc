@@ -14,6 +14,7 @@
 #include "util/printable.h"
 #include "vfio/driver_binding.h"
 #include "vfio/pci_topology.h"
+#include "xml/domain_xml.h"
 
 namespace vfhook {
 namespace {
@@ -606,6 +607,67 @@ DoctorCheck check_state(const HostConfig& config, const std::string& config_path
       name, dir + ": owner uid " + std::to_string(info->uid) + ", mode " + mode_text(info->mode));
 }
 
+// libvirt pins a VFIO guest's RAM under QEMU's RLIMIT_MEMLOCK, which it sets to guest RAM +
+// 1 GiB, or to <memtune><hard_limit> when the domain has one (qemuDomainGetMemLockLimitBytes).
+// A hard limit below the RAM makes every start with a VF fail in VFIO_IOMMU_MAP_DMA; below
+// RAM + 1 GiB it may, once the guest's device memory is mapped too.
+DoctorCheck check_memlock(Libvirt* libvirt, const std::string& libvirt_error) {
+  const char* const name = "memlock";
+  if (libvirt == nullptr)
+    return warning(name, "cannot check the domains' memory limits: " + libvirt_error,
+                   "start libvirtd (or virtqemud), then run vfctl doctor again");
+  auto domains = libvirt->list_domains();
+  if (!domains)
+    return warning(name, "cannot list the domains: " + domains.error().message,
+                   "check that libvirt answers (virsh list --all)");
+  constexpr uint64_t kGiB = uint64_t{1} << 30;
+  std::vector<std::string> too_low, tight, unreadable;
+  int with_vfs = 0;
+  for (const DomainSummary& summary : *domains) {
+    auto xml = libvirt->domain_xml(summary.name, false);
+    if (!xml) continue;  // undefined meanwhile
+    auto domain = DomainXml::parse(*xml);
+    if (!domain) {
+      unreadable.push_back(printable(summary.name, 64) + " (" + domain.error().message + ")");
+      continue;
+    }
+    if (domain->vf_ports().empty()) continue;
+    ++with_vfs;
+    auto sizes = domain->memory_sizes();
+    if (!sizes) {
+      unreadable.push_back(domain->name() + " (" + sizes.error().message + ")");
+      continue;
+    }
+    if (!sizes->hard_limit || !sizes->memory) continue;
+    const std::string text = domain->name() + ": hard_limit " +
+                             std::to_string(*sizes->hard_limit >> 20) + " MiB, memory " +
+                             std::to_string(*sizes->memory >> 20) + " MiB";
+    if (*sizes->hard_limit < *sizes->memory) {
+      too_low.push_back(text);
+    } else if (*sizes->hard_limit - *sizes->memory < kGiB) {
+      tight.push_back(text);
+    }
+  }
+  const char* const fix =
+      "raise <memtune><hard_limit> to at least the guest's memory + 1 GiB, or remove it "
+      "(libvirt then sets the locked-memory limit of VFIO guests itself); virsh edit DOMAIN";
+  if (!too_low.empty())
+    return failed(name,
+                  "locked-memory limit below the guest's RAM, so a VF cannot be mapped: " +
+                      join(too_low, "; "),
+                  fix);
+  if (!tight.empty())
+    return warning(
+        name, "locked-memory limit less than 1 GiB above the guest's RAM: " + join(tight, "; "),
+        fix);
+  if (!unreadable.empty())
+    return warning(name, "cannot read the definitions of " + join(unreadable, "; "),
+                   "check them with virsh dumpxml --inactive");
+  return passed(name, std::to_string(with_vfs) +
+                          " domains with VF ports; libvirt gives each RAM + 1 GiB or a "
+                          "hard_limit that covers it");
+}
+
 }  // namespace
 
 std::string_view to_string(DoctorCheck::Status status) {
@@ -633,6 +695,7 @@ std::vector<DoctorCheck> run_doctor(const DoctorInputs& inputs) {
     checks.push_back(
         check_installed_file(inputs.files, "hook-core", inputs.paths.hook_core, false));
   checks.push_back(check_libvirt_saw_hook(inputs.files, inputs.paths.hook));
+  checks.push_back(check_memlock(inputs.libvirt, inputs.libvirt_error));
   if (inputs.config)
     checks.push_back(check_state(*inputs.config, inputs.config_path, inputs.files));
   return checks;

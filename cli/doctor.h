@@ -2,11 +2,11 @@
 // says what it found and, when something is wrong, what the operator runs to fix it.
 //
 // Read-only: sysfs through the Sysfs interface (rooted at /sys on a host), every other file
-// through HostFiles, PF link state through VfNetlink. Nothing is written, loaded or executed
-// (no modprobe, no virsh, no shell). Every file's content is untrusted and parsed strictly; a
-// file that cannot be read or parsed makes its check a warning or failure that says so, never
-// a crash or a silent pass. The checks are independent: a broken config skips only the checks
-// that need its pools.
+// through HostFiles, PF link state through VfNetlink, the defined domains through Libvirt. Nothing
+// is written, loaded or executed (no modprobe, no virsh, no shell). Every file's content is
+// untrusted and parsed strictly; a file that cannot be read or parsed makes its check a warning or
+// failure that says so, never a crash or a silent pass. The checks are independent: a broken config
+// skips only the checks that need its pools.
 #pragma once
 
 #include <optional>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/host_files.h"
+#include "cli/libvirt.h"
 #include "policy/config.h"
 #include "util/result.h"
 #include "vfio/sysfs.h"
@@ -47,6 +48,10 @@ struct DoctorInputs {
   // PF link state; an error (netlink could not be opened) turns those checks into warnings.
   Result<VfNetlink*> netlink;
   DoctorPaths paths;
+  // The libvirt connection, for the domains' memory limits; nullptr when it could not be
+  // opened (libvirt_error says why: that check becomes a warning).
+  Libvirt* libvirt = nullptr;
+  std::string libvirt_error;
 };
 
 // Runs every check, in the order an operator fixes things: kernel (IOMMU, interrupt

@@ -23,6 +23,8 @@
 #include "engine/host_backends.h"
 #include "engine/inventory.h"
 #include "engine/vf_provisioning.h"
+#include "lldp/frame_listener.h"
+#include "lldp/lldpctl_neighbors.h"
 #include "policy/config.h"
 #include "util/log.h"
 #include "vfio/netlink_libnl.h"
@@ -176,15 +178,35 @@ int run(int argc, char** argv) {
 
   // The subcommand table.
   std::optional<std::string> status_pool;
-  CLI::App* status = app.add_subcommand("status", "pools, PFs and VFs, and who holds each VF");
+  std::optional<int> lldp_listen_seconds;
+  CLI::App* status = app.add_subcommand(
+      "status",
+      "pools, PFs (with the switch port each is cabled to) and VFs, and who holds each VF");
   status->add_option("--pool", status_pool, "only this pool");
+  status
+      ->add_option("--lldp-listen", lldp_listen_seconds,
+                   "hear LLDP frames on the PFs for up to SECONDS (1-600; needs CAP_NET_RAW) "
+                   "instead of asking lldpd")
+      ->check(CLI::Range(1, 600));
   status->callback([&] {
     action = [&]() -> int {
       auto ctx = host.engine();
       if (!ctx) return report_error(options, ctx.error());
       auto pools = read_inventory(**ctx, status_pool);
       if (!pools) return report_error(options, pools.error());
-      std::cout << (options.json ? status_json(*pools) : status_text(*pools));
+      // LLDP never fails the status: a source without data is a note per PF.
+      PfNeighbors lldp;
+      if (lldp_listen_seconds) {
+        AfPacketLldpSockets sockets;
+        SystemClock clock;
+        auto heard = HeardLldpNeighbors::listen(sockets, clock, pf_netdevs(*pools),
+                                                std::chrono::seconds(*lldp_listen_seconds));
+        lldp = neighbors_of_pfs(*pools, *heard);
+      } else {
+        LldpctlNeighbors lldpd;
+        lldp = neighbors_of_pfs(*pools, lldpd);
+      }
+      std::cout << (options.json ? status_json(*pools, lldp) : status_text(*pools, lldp));
       return kExitDone;
     };
   });
@@ -385,11 +407,17 @@ int run(int argc, char** argv) {
   CLI::App* apply = vfs->add_subcommand(
       "apply",
       "create the VFs each pool asks for (num_vfs), give them admin MACs, pre-bind idle ones");
+  unsigned apply_wait = 0;
+  apply
+      ->add_option("--wait", apply_wait,
+                   "seconds to wait for the pools' PFs to appear (at boot, before udev is done)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 600u));
   apply->callback([&] {
     action = [&]() -> int {
       auto ctx = host.engine();
       if (!ctx) return report_error(options, ctx.error());
-      ProvisioningReport report = provision_vfs(**ctx);
+      ProvisioningReport report = provision_vfs(**ctx, std::chrono::seconds(apply_wait));
       std::cout << (options.json ? change_report_json(report.changes, report.problems)
                                  : change_report_text(report.changes, report.problems,
                                                       "nothing to do: every pool's VFs are as "
@@ -415,8 +443,16 @@ int run(int argc, char** argv) {
                           files,
                           netlink ? Result<VfNetlink*>(netlink->get())
                                   : Result<VfNetlink*>(tl::unexpected(netlink.error())),
-                          DoctorPaths{}};
+                          DoctorPaths{},
+                          nullptr,
+                          {}};
       inputs.paths.hook_core = VFHOOK_HOOK_CORE_PATH;
+      auto lv = host.libvirt();
+      if (lv) {
+        inputs.libvirt = *lv;
+      } else {
+        inputs.libvirt_error = lv.error().message;
+      }
       const std::vector<DoctorCheck> checks = run_doctor(inputs);
       std::cout << (options.json ? doctor_json(checks) : doctor_text(checks));
       return doctor_passed(checks) ? kExitDone : kExitFailed;

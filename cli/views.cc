@@ -91,6 +91,89 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
   return out;
 }
 
+// Text a source promised printable (lldp/lldpdu.h), cut to `max` bytes; anything else through
+// printable(), so a source that broke its promise still cannot reach the terminal raw, and
+// the parser's escapes are not escaped a second time.
+std::string shown(const std::string& text, size_t max) {
+  const bool is_printable = std::all_of(text.begin(), text.end(), [](char ch) {
+    return static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
+  });
+  if (!is_printable) return printable(text, max);
+  return text.size() > max ? text.substr(0, max) + "..." : text;
+}
+
+// The LLDP answer for a PF, or nullptr when it was not asked (no netdev, or no LLDP source).
+const Result<std::vector<LldpNeighbor>>* lldp_of(const PfStatus& pf, const PfNeighbors& lldp) {
+  if (!pf.pf || pf.pf->name.empty()) return nullptr;
+  const auto found = lldp.find(pf.pf->name);
+  return found == lldp.end() ? nullptr : &found->second;
+}
+
+// The SWITCH/PORT cell of a PF; a reason for no data is added to `no_lldp` (once per reason,
+// with every PF it applies to) for the lines under the table.
+std::string switch_port_cell(const PfStatus& pf, const PfNeighbors& lldp,
+                             std::vector<std::pair<std::string, std::string>>& no_lldp) {
+  const auto* answer = lldp_of(pf, lldp);
+  if (!answer) return "-";
+  if (!*answer) {
+    const std::string& reason = answer->error().message;
+    auto same = std::find_if(no_lldp.begin(), no_lldp.end(),
+                             [&](const auto& entry) { return entry.first == reason; });
+    if (same == no_lldp.end())
+      no_lldp.emplace_back(reason, pf.pf->name);
+    else
+      same->second += ", " + pf.pf->name;
+    return "?";
+  }
+  if ((*answer)->empty()) return "none heard";
+  std::string cell;
+  for (const LldpNeighbor& neighbor : **answer) {
+    if (!cell.empty()) cell += ", ";
+    cell +=
+        shown(neighbor_switch_text(neighbor), 40) + "/" + shown(neighbor_port_text(neighbor), 40);
+  }
+  return cell;
+}
+
+Json neighbor_json(const LldpNeighbor& n) {
+  Json out = object();
+  put(out.get(), "switch", neighbor_switch_text(n));
+  put(out.get(), "port", neighbor_port_text(n));
+  put(out.get(), "chassis_id", n.chassis.value);
+  put(out.get(), "chassis_id_subtype", chassis_id_subtype_name(n.chassis.subtype));
+  put(out.get(), "port_id", n.port.value);
+  put(out.get(), "port_id_subtype", port_id_subtype_name(n.port.subtype));
+  put(out.get(), "port_description", n.port_description);
+  put(out.get(), "system_name", n.system_name);
+  put(out.get(), "system_description", n.system_description);
+  Json addresses = array();
+  for (const std::string& address : n.management_addresses)
+    json_object_array_add(addresses.get(),
+                          json_object_new_string_len(address.data(), address.size()));
+  put(out.get(), "management_addresses", std::move(addresses));
+  if (n.port_vlan_id)
+    put(out.get(), "port_vlan_id", int64_t{*n.port_vlan_id});
+  else
+    put_null(out.get(), "port_vlan_id");
+  put(out.get(), "ttl", int64_t{n.ttl_seconds});
+  return out;
+}
+
+Json lldp_json(const PfStatus& pf, const PfNeighbors& lldp) {
+  const auto* answer = lldp_of(pf, lldp);
+  if (!answer) return nullptr;
+  Json out = object();
+  Json neighbors = array();
+  if (*answer)
+    for (const LldpNeighbor& neighbor : **answer) append(neighbors.get(), neighbor_json(neighbor));
+  put(out.get(), "neighbors", std::move(neighbors));
+  if (*answer)
+    put_null(out.get(), "no_data");
+  else
+    put(out.get(), "no_data", answer->error().message);
+  return out;
+}
+
 // ErrorKind as a stable identifier for scripts (to_string(ErrorKind) is prose).
 const char* kind_key(ErrorKind kind) {
   switch (kind) {
@@ -116,22 +199,37 @@ const char* kind_key(ErrorKind kind) {
 
 }  // namespace
 
-std::string status_text(const std::vector<PoolStatus>& pools) {
+std::string status_text(const std::vector<PoolStatus>& pools, const PfNeighbors& lldp) {
   std::string out;
   for (const PoolStatus& pool : pools) {
     out += "pool " + pool.pool->name + " (" + (pool.pool->mode == PoolMode::vf ? "vf" : "pf") +
            "): " + std::to_string(pool.free_vfs) + " free\n";
+    std::vector<std::vector<std::string>> pf_rows{
+        {"PF", "PCI", "LINK", "NUMA", "VFS", "SWITCH/PORT"}};
+    std::vector<std::string> notes;
+    // Reasons for "no LLDP data" in order, each with the PFs it applies to.
+    std::vector<std::pair<std::string, std::string>> no_lldp;
     for (const PfStatus& pf : pool.pfs) {
       if (!pf.pf) {
-        out += "  PF " + pf.ref + ": " + pf.problem + "\n";
+        pf_rows.push_back({pf.ref, "-", "-", "-", "-", "-"});
+        notes.push_back("PF " + pf.ref + ": " + pf.problem);
         continue;
       }
-      out += "  PF " + (pf.pf->name.empty() ? pf.ref : pf.pf->name) + " " +
-             pf.pf->address.to_string() + "  link " +
-             (pf.link_up ? (*pf.link_up ? "up" : "down") : "unknown") + "  numa " +
-             (pf.pf->numa_node < 0 ? "-" : std::to_string(pf.pf->numa_node)) + "  VFs " +
-             std::to_string(pf.pf->num_vfs) + "/" + std::to_string(pf.pf->total_vfs) + "\n";
-      if (!pf.problem.empty()) out += "    " + pf.problem + "\n";
+      const std::string name = pf.pf->name.empty() ? pf.ref : pf.pf->name;
+      pf_rows.push_back({name, pf.pf->address.to_string(),
+                         pf.link_up ? (*pf.link_up ? "up" : "down") : "unknown",
+                         pf.pf->numa_node < 0 ? "-" : std::to_string(pf.pf->numa_node),
+                         std::to_string(pf.pf->num_vfs) + "/" + std::to_string(pf.pf->total_vfs),
+                         switch_port_cell(pf, lldp, no_lldp)});
+      if (!pf.problem.empty()) notes.push_back("PF " + name + ": " + pf.problem);
+    }
+    out += table(pf_rows, "  ");
+    for (const std::string& note : notes) out += "  " + note + "\n";
+    for (const auto& [reason, netdevs] : no_lldp)
+      out += "  no LLDP data for " + netdevs + ": " + reason + "\n";
+    for (const PfStatus& pf : pool.pfs) {
+      if (!pf.pf) continue;
+      out += "  VFs of PF " + (pf.pf->name.empty() ? pf.ref : pf.pf->name) + ":\n";
       std::vector<std::vector<std::string>> rows{{"VF", "PCI", "DRIVER", "USE", "OWNER", "MAC",
                                                   "VLAN", "SPOOFCHK", "TRUST", "LINK", "RATE"}};
       for (const VfStatus& vf : pf.vfs) {
@@ -160,7 +258,7 @@ std::string status_text(const std::vector<PoolStatus>& pools) {
   return out;
 }
 
-std::string status_json(const std::vector<PoolStatus>& pools) {
+std::string status_json(const std::vector<PoolStatus>& pools, const PfNeighbors& lldp) {
   Json root = object();
   Json pool_list = array();
   for (const PoolStatus& pool : pools) {
@@ -184,6 +282,7 @@ std::string status_json(const std::vector<PoolStatus>& pools) {
       else
         put_null(f.get(), "link");
       if (!pf.problem.empty()) put(f.get(), "problem", pf.problem);
+      put(f.get(), "lldp", lldp_json(pf, lldp));
       Json vfs = array();
       for (const VfStatus& vf : pf.vfs) {
         Json v = object();

@@ -7,14 +7,19 @@
 
 #include "cli/doctor.h"
 #include "cli/hotplug.h"
+#include "cli/pf_neighbors.h"
 #include "cli/port_commands.h"
 #include "cli/qmp_hotplug.h"
 #include "engine/inventory.h"
 
 namespace vfhook {
 
-std::string status_text(const std::vector<PoolStatus>& pools);
-std::string status_json(const std::vector<PoolStatus>& pools);
+// Each pool, a table of its PFs (netdev, PCI address, link, NUMA node, VFs created/total and,
+// from `lldp`, the switch and port each is cabled to: "<switch>/<port>", "none heard", "?"
+// with the reason under the table, or "-" when not asked), then each PF's VFs. In JSON each PF
+// has "lldp": null when not asked, else {"neighbors": [...], "no_data": null or the reason}.
+std::string status_text(const std::vector<PoolStatus>& pools, const PfNeighbors& lldp = {});
+std::string status_json(const std::vector<PoolStatus>& pools, const PfNeighbors& lldp = {});
 
 std::string port_addition_text(const PortAddition& addition, bool rendered_only);
 std::string port_addition_json(const PortAddition& addition, bool rendered_only);

@@ -76,7 +76,7 @@ Result<std::vector<PoolStatus>> read_inventory(EngineContext& ctx,
           vf_status.use = VfUse::claimed;
         } else if (vf_status.reservation) {
           vf_status.use = VfUse::reserved;
-        } else if (vf.netdev && topology.netdev_admin_up(*vf.netdev).value_or(false)) {
+        } else if (vf.netdev && topology.device_admin_up(vf.address).value_or(false)) {
           vf_status.use = VfUse::host;
         } else {
           vf_status.use = VfUse::free;

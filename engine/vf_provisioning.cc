@@ -1,6 +1,7 @@
 #include "engine/vf_provisioning.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/claims.h"
 #include "engine/port_plan.h"
@@ -42,6 +43,10 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
     report.problems.push_back(label + ": " + pf.error().message);
     return;
   }
+  // VFs this run creates have no admin MAC yet, whatever netlink shows: a VF driver that probed
+  // them meanwhile may have registered a random MAC of its own (igbvf does), which the PF then
+  // reports like an admin MAC and which changes at the next probe.
+  bool created = false;
   if (pool.num_vfs && *pool.num_vfs != pf->num_vfs) {
     if (std::string holder = holder_on_pf(pf->address, pf->vfs, claims, reservations);
         !holder.empty()) {
@@ -57,6 +62,7 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
     }
     report.changes.push_back(label + ": " + std::to_string(pf->num_vfs) + " -> " +
                              std::to_string(*pool.num_vfs) + " VFs");
+    created = true;
   }
 
   // The VFs as they are now (a new topology: the count may have changed).
@@ -78,7 +84,9 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
     report.problems.push_back(label + ": " + link.error().message);
     return;
   }
-  DriverBinder binder(ctx.sysfs, ctx.clock);
+  // Longer than the hook's 2 s: right after the count changes, the VFs' driver may still be
+  // probing each new VF (seconds each under emulation) before its unbind file exists.
+  DriverBinder binder(ctx.sysfs, ctx.clock, std::chrono::seconds(15));
   for (const VfInfo& vf : now->vfs) {
     if (!pool.includes_vf_index(vf.index)) continue;
     const bool held = std::any_of(claims.begin(), claims.end(),
@@ -88,7 +96,8 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
         label + " VF " + std::to_string(vf.index) + " (" + vf.address.to_string() + ")";
     auto state = std::find_if(link->vfs.begin(), link->vfs.end(),
                               [&](const VfState& s) { return s.index == vf.index; });
-    if (state != link->vfs.end() && (state->mac.is_zero() || state->mac.is_multicast())) {
+    if (state != link->vfs.end() &&
+        (created || state->mac.is_zero() || state->mac.is_multicast())) {
       const MacAddress idle = idle_mac_for(vf.address);
       if (auto set = ctx.netlink.set_mac(now->name, vf.index, idle); !set) {
         report.problems.push_back(who + ": set admin MAC " + idle.to_string() + ": " +
@@ -98,8 +107,11 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
       }
     }
     if (pool.keep_idle_on_vfio && vf.driver != kVfioPciDriver) {
-      if (vf.netdev && after.netdev_admin_up(*vf.netdev).value_or(true)) {
-        report.problems.push_back(who + ": the host uses it (interface " + *vf.netdev +
+      // By device, not by vf.netdev: udev may have renamed a fresh VF's eth<N> meanwhile.
+      if (after.device_admin_up(vf.address).value_or(true)) {
+        const std::string ifname =
+            after.netdev(vf.address).value_or(std::nullopt).value_or(vf.netdev.value_or("?"));
+        report.problems.push_back(who + ": the host uses it (interface " + ifname +
                                   " is up): left on " + vf.driver.value_or("no driver"));
         continue;
       }
@@ -112,10 +124,28 @@ void provision_pf(const Pool& pool, const PciAddress& pf_address, EngineContext&
   }
 }
 
+bool every_vf_pool_resolved(const HostConfig& config, const PoolPfs& pfs) {
+  return std::all_of(config.pools.begin(), config.pools.end(), [&](const Pool& pool) {
+    return pool.mode != PoolMode::vf || pfs.unresolved_text(&pool).empty();
+  });
+}
+
 }  // namespace
 
-ProvisioningReport provision_vfs(EngineContext& ctx) {
+ProvisioningReport provision_vfs(EngineContext& ctx, Clock::Duration wait_for_pfs) {
   ProvisioningReport report;
+  const Clock::TimePoint started = ctx.clock.now();
+  PoolPfs pfs = resolve_pool_pfs(ctx.config, ctx.sysfs);
+  while (!every_vf_pool_resolved(ctx.config, pfs) && ctx.clock.now() - started < wait_for_pfs) {
+    ctx.clock.sleep_for(std::chrono::milliseconds(100));
+    pfs = resolve_pool_pfs(ctx.config, ctx.sysfs);
+  }
+  if (const auto waited = ctx.clock.now() - started; waited > Clock::Duration{}) {
+    ctx.log.info(
+        "vfs apply: waited " +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()) +
+        " ms for the pools' PFs to appear");
+  }
   auto read = read_holdings(ctx.store);
   if (!read) {
     report.problems.push_back(read.error().message);
@@ -123,7 +153,6 @@ ProvisioningReport provision_vfs(EngineContext& ctx) {
   }
   const std::vector<Claim>& claims = read->claims;
   const std::vector<Reservation>& reservations = read->reservations;
-  PoolPfs pfs = resolve_pool_pfs(ctx.config, ctx.sysfs);
   for (const Pool& pool : ctx.config.pools) {
     if (pool.mode != PoolMode::vf) continue;
     if (std::string unresolved = pfs.unresolved_text(&pool); !unresolved.empty())

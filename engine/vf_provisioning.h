@@ -20,6 +20,9 @@ struct ProvisioningReport {
   std::vector<std::string> problems;  // what was refused or failed, and why
 };
 
-ProvisioningReport provision_vfs(EngineContext& ctx);
+// `wait_for_pfs`: at boot the unit may run before udev has probed and named the PFs; wait up
+// to this long (on ctx.clock, polling) for every VF pool's PFs to appear first. A PF still
+// missing then is a problem in the report, as without waiting.
+ProvisioningReport provision_vfs(EngineContext& ctx, Clock::Duration wait_for_pfs = {});
 
 }  // namespace vfhook

@@ -1,5 +1,7 @@
 #include "vfio/driver_binding.h"
 
+#include <cerrno>
+
 #include "vfio/pci_topology.h"
 
 namespace vfhook {
@@ -27,11 +29,25 @@ Result<std::optional<std::string>> DriverBinder::wait_for_driver(
   }
 }
 
-Status DriverBinder::unbind(const PciAddress& address, const std::string& driver) {
+Status DriverBinder::write_driver_file(const std::string& driver, const char* file,
+                                       const PciAddress& address) {
   if (!is_safe_name(driver)) {
     return fail(ErrorKind::invalid_input, "invalid driver name '" + driver + "'");
   }
-  return sysfs_.write("bus/pci/drivers/" + driver + "/unbind", address.to_string());
+  const std::string path = "bus/pci/drivers/" + driver + "/" + file;
+  const auto deadline = clock_.now() + timeout_;
+  for (;;) {
+    Status written = sysfs_.write(path, address.to_string());
+    // The kernel adds a driver's bind and unbind files only after the driver has probed every
+    // device it matches (bus_add_driver). Right after sriov_numvfs creates VFs, udev may still
+    // be loading their driver's module while the first VFs already name it as their driver.
+    if (written || written.error().sys_errno != ENOENT || clock_.now() >= deadline) return written;
+    clock_.sleep_for(kPollStep);
+  }
+}
+
+Status DriverBinder::unbind(const PciAddress& address, const std::string& driver) {
+  return write_driver_file(driver, "unbind", address);
 }
 
 Status DriverBinder::clear_override(const PciAddress& address) {
@@ -47,10 +63,7 @@ Status DriverBinder::rebind_original(const PciAddress& address,
   if (current == original) return ok();
   if (current) VF_TRY(unbind(address, *current));
   if (!original) return ok();
-  if (!is_safe_name(*original)) {
-    return fail(ErrorKind::invalid_input, "invalid driver name '" + *original + "'");
-  }
-  VF_TRY(sysfs_.write("bus/pci/drivers/" + *original + "/bind", address.to_string()));
+  VF_TRY(write_driver_file(*original, "bind", address));
   VF_ASSIGN(now, wait_for_driver(address, original));
   if (now != original) {
     return fail(ErrorKind::timeout, "driver is " + driver_name(now) + ", not " + *original);

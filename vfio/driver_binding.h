@@ -41,6 +41,9 @@ class DriverBinder {
   // Returns the driver seen last.
   Result<std::optional<std::string>> wait_for_driver(const PciAddress& address,
                                                      const std::optional<std::string>& want);
+  // Writes the address to bus/pci/drivers/<driver>/<file> ("bind", "unbind"), waiting up to the
+  // timeout for a file that is not there yet (a driver still registering).
+  Status write_driver_file(const std::string& driver, const char* file, const PciAddress& address);
   Status unbind(const PciAddress& address, const std::string& driver);
   Status clear_override(const PciAddress& address);
   Status rebind_original(const PciAddress& address, const std::optional<std::string>& original);

@@ -119,13 +119,10 @@ Result<std::vector<PciAddress>> PciTopology::iommu_group_devices(int group) {
   return devices;
 }
 
-Result<bool> PciTopology::netdev_admin_up(std::string_view ifname) {
-  if (!is_safe_name(ifname)) {
-    return fail(ErrorKind::invalid_input, "invalid interface name '" + shown(ifname) + "'");
-  }
-  std::string path = "class/net/" + std::string(ifname) + "/flags";
-  VF_ASSIGN(text, sysfs_.read(path));
-  // The kernel prints flags as "0x%x".
+namespace {
+
+// IFF_UP of a netdev's flags file, which the kernel prints as "0x%x".
+Result<bool> admin_up_flag(const std::string& path, const std::string& text) {
   std::string_view hex = text;
   if (hex.size() < 3 || hex.size() > 10 || hex.substr(0, 2) != "0x") {
     return fail(ErrorKind::invalid_input, path + ": '" + shown(text) + "' is not 0x<hex>");
@@ -141,6 +138,47 @@ Result<bool> PciTopology::netdev_admin_up(std::string_view ifname) {
     flags = flags * 16 + static_cast<unsigned long>(d);
   }
   return (flags & IFF_UP) != 0;
+}
+
+}  // namespace
+
+Result<bool> PciTopology::netdev_admin_up(std::string_view ifname) {
+  if (!is_safe_name(ifname)) {
+    return fail(ErrorKind::invalid_input, "invalid interface name '" + shown(ifname) + "'");
+  }
+  std::string path = "class/net/" + std::string(ifname) + "/flags";
+  VF_ASSIGN(text, sysfs_.read(path));
+  return admin_up_flag(path, text);
+}
+
+Result<bool> PciTopology::device_admin_up(const PciAddress& address) {
+  const std::string dir = pci_device_path(address) + "/net";
+  constexpr int kListings = 4;
+  for (int listing = 1;; ++listing) {
+    auto listed = sysfs_.list(dir);
+    if (!listed) {
+      if (is_absent(listed.error())) return false;
+      return fail(listed.error());
+    }
+    bool renamed = false;
+    for (const std::string& name : *listed) {
+      if (!is_safe_name(name))
+        return fail(ErrorKind::invalid_input,
+                    dir + ": '" + shown(name) + "' is not an interface name");
+      const std::string path = dir + "/" + name + "/flags";
+      auto text = sysfs_.read(path);
+      if (!text) {
+        if (is_absent(text.error()) && listing < kListings) {
+          renamed = true;
+          break;
+        }
+        return fail(text.error());
+      }
+      VF_ASSIGN(up, admin_up_flag(path, *text));
+      if (up) return true;
+    }
+    if (!renamed) return false;
+  }
 }
 
 Result<std::optional<PciAddress>> PciTopology::device_of_netdev(std::string_view ifname) {

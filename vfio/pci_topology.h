@@ -57,6 +57,11 @@ class PciTopology {
   Result<std::vector<PciAddress>> iommu_group_devices(int group);
   // IFF_UP from class/net/<ifname>/flags.
   Result<bool> netdev_admin_up(std::string_view ifname);
+  // Whether any netdev of the device is admin up; false when it has none. Found under the
+  // device (<dev>/net/<name>/flags), not by a name read earlier: udev renames a new VF's
+  // eth<N> while vfhook works, and a later eth<N> may be another device. A name that goes away
+  // between listing and reading is listed again (a few times) rather than taken for "up".
+  Result<bool> device_admin_up(const PciAddress& address);
   // The PCI function behind a netdev (class/net/<ifname>/device); nullopt when there is no
   // such interface, or it is not a PCI device, or the name could not be one.
   Result<std::optional<PciAddress>> device_of_netdev(std::string_view ifname);

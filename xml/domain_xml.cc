@@ -1,5 +1,9 @@
 #include "xml/domain_xml.h"
 
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
 #include <libxml/xmlsave.h>
 
 #include "model/names.h"
@@ -153,6 +157,55 @@ const std::string& DomainXml::uuid() const {
 const std::vector<VfPort>& DomainXml::vf_ports() const {
   return impl_->ports;
 }
+namespace {
+
+// libvirt's scaled integers (virScaleInteger): a decimal number of `unit`s.
+Result<uint64_t> memory_bytes(const xmlNode* element, const char* where) {
+  const std::string text = element_text(element);
+  uint64_t value = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  auto [end, error] = std::from_chars(first, last, value);
+  if (text.empty() || error != std::errc{} || end != last)
+    return fail(ErrorKind::invalid_input,
+                std::string(where) + ": '" + xmlnode::printable(text) + "' is not a size");
+  const std::string unit = xmlnode::attribute(element, "unit").value_or("KiB");
+  static const std::pair<const char*, uint64_t> kUnits[] = {
+      {"b", 1},          {"bytes", 1},        {"KB", 1000ULL},
+      {"k", 1ULL << 10}, {"KiB", 1ULL << 10}, {"MB", 1000000ULL},
+      {"M", 1ULL << 20}, {"MiB", 1ULL << 20}, {"GB", 1000000000ULL},
+      {"G", 1ULL << 30}, {"GiB", 1ULL << 30}, {"TB", 1000000000000ULL},
+      {"T", 1ULL << 40}, {"TiB", 1ULL << 40}, {"PB", 1000000000000000ULL},
+      {"P", 1ULL << 50}, {"PiB", 1ULL << 50}, {"EB", 1000000000000000000ULL},
+      {"E", 1ULL << 60}, {"EiB", 1ULL << 60}};
+  for (const auto& [name, scale] : kUnits) {
+    if (unit != name) continue;
+    if (value > UINT64_MAX / scale)
+      return fail(ErrorKind::invalid_input,
+                  std::string(where) + ": " + text + " " + unit + " is more than 2^64 bytes");
+    return value * scale;
+  }
+  return fail(ErrorKind::invalid_input,
+              std::string(where) + ": unknown unit '" + xmlnode::printable(unit) + "'");
+}
+
+}  // namespace
+
+Result<DomainXml::MemorySizes> DomainXml::memory_sizes() const {
+  const xmlNode* root = impl_->root();
+  MemorySizes sizes;
+  if (const xmlNode* memory = xmlnode::first_child(root, "memory")) {
+    VF_ASSIGN(bytes, memory_bytes(memory, "<memory>"));
+    sizes.memory = bytes;
+  }
+  if (const xmlNode* limit =
+          xmlnode::first_child(xmlnode::first_child(root, "memtune"), "hard_limit")) {
+    VF_ASSIGN(bytes, memory_bytes(limit, "<memtune><hard_limit>"));
+    sizes.hard_limit = bytes;
+  }
+  return sizes;
+}
+
 std::vector<int> DomainXml::memory_numa_nodes() const {
   return impl_->numa_nodes;
 }

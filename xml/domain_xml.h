@@ -96,6 +96,16 @@ class DomainXml {
   // NUMA nodes the guest's memory is bound to (<numatune><memory nodeset>), empty if unbound.
   [[nodiscard]] std::vector<int> memory_numa_nodes() const;
 
+  // The guest's memory and its <memtune><hard_limit>, in bytes, from libvirt's number and
+  // unit attribute (KiB when absent; b, KB, k/KiB, MB, M/MiB, ... E/EiB). Read on demand, not by
+  // parse(): only vfctl's doctor needs them. invalid_input on a bad number, an unknown unit or a
+  // size over 2^64; `memory` is nullopt when <memory> is absent.
+  struct MemorySizes {
+    std::optional<uint64_t> memory;
+    std::optional<uint64_t> hard_limit;
+  };
+  [[nodiscard]] Result<MemorySizes> memory_sizes() const;
+
   // vfhook's port records from <metadata>, validated; empty when there are none. Refuses
   // unknown attributes or elements, a second vfhook element, two records naming the same
   // alias, MAC or host, a record that describes two of the domain's VF ports (say one by alias,

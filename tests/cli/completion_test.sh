@@ -24,6 +24,8 @@ expect "provider storage" vfctl --config "$config" port add web1 --pool ""
 expect "storage" vfctl --config "$config" render web1 --pool s
 expect "on off" vfctl port add web1 --trust ""
 expect "--vlan" vfctl port add web1 --vl
+expect "--lldp-listen" vfctl status --ll
+expect "--pool" vfctl status --lldp-listen 30 --po
 expect "802.1Q 802.1ad" vfctl render web1 --protocol ""
 expect "--persistent" vfctl attach web1 --pers
 expect "--qmp" vfctl attach web1 --pool provider --qm

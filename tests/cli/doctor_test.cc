@@ -15,6 +15,7 @@
 #include "cli/views.h"
 #include "testing/engine_bed.h"
 #include "testing/fake_host_files.h"
+#include "testing/fake_libvirt.h"
 #include "vfio/pci_topology.h"
 
 namespace vfhook {
@@ -84,7 +85,10 @@ class DoctorTest : public ::testing::Test {
                         sysfs ? *sysfs : bed.tree().kernel(),
                         files,
                         Result<VfNetlink*>(static_cast<VfNetlink*>(&bed.netlink())),
-                        DoctorPaths{kHook, kCore}};
+                        DoctorPaths{kHook, kCore},
+                        nullptr,
+                        {}};
+    inputs.libvirt = &libvirt;
     return run_doctor(inputs);
   }
 
@@ -98,6 +102,7 @@ class DoctorTest : public ::testing::Test {
 
   EngineBed bed;
   FakeHostFiles files;
+  testing::FakeLibvirt libvirt;
   Result<HostConfig> config = HostConfig{};
 };
 
@@ -113,7 +118,7 @@ TEST_F(DoctorTest, HealthyHostPassesEveryCheckAndChangesNothing) {
   EXPECT_THAT(names(checks),
               ElementsAre("iommu", "interrupt-remapping", "unsafe-interrupts", "vfio-pci", "config",
                           "pf provider/enp1s0", "iommu-groups provider/enp1s0", "hook", "hook-core",
-                          "libvirt-reload", "state-dir"));
+                          "libvirt-reload", "memlock", "state-dir"));
   for (const DoctorCheck& c : checks) {
     EXPECT_EQ(c.status, CheckStatus::ok) << c.name << ": " << c.found << " / " << c.fix;
     EXPECT_THAT(c.fix, IsEmpty()) << c.name;
@@ -124,7 +129,8 @@ TEST_F(DoctorTest, HealthyHostPassesEveryCheckAndChangesNothing) {
   EXPECT_THAT(checks[5].found, HasSubstr("enp1s0 (0000:01:00.0, driver igb): up, 7 of 7 VFs"));
   EXPECT_THAT(checks[6].found, HasSubstr("7 VFs of PF enp1s0"));
   EXPECT_THAT(checks[9].found, HasSubstr("virtqemud (pid 4242) started"));
-  EXPECT_THAT(checks[10].found, HasSubstr("created at first use"));
+  EXPECT_THAT(checks[10].found, HasSubstr("0 domains with VF ports"));
+  EXPECT_THAT(checks[11].found, HasSubstr("created at first use"));
   // Read-only: no netlink request, no sysfs change.
   EXPECT_THAT(bed.netlink().requests(), IsEmpty());
   EXPECT_EQ(bed.fingerprint(), before);
@@ -243,7 +249,9 @@ TEST_F(DoctorTest, PfDownIsSeenInSysfsWhenNetlinkIsUnavailable) {
                       bed.tree().kernel(),
                       files,
                       Result<VfNetlink*>(fail(ErrorKind::netlink, "no netlink here")),
-                      DoctorPaths{kHook, kCore}};
+                      DoctorPaths{kHook, kCore},
+                      nullptr,
+                      {}};
   const auto checks = run_doctor(inputs);
   ASSERT_EQ(checks[5].name, "pf provider/enp1s0");
   EXPECT_EQ(checks[5].status, CheckStatus::failed);
@@ -379,7 +387,7 @@ TEST_F(DoctorTest, BrokenConfigStillRunsTheOtherChecks) {
   const auto checks = run();
   EXPECT_THAT(names(checks),
               ElementsAre("iommu", "interrupt-remapping", "unsafe-interrupts", "vfio-pci", "config",
-                          "hook", "hook-core", "libvirt-reload"));
+                          "hook", "hook-core", "libvirt-reload", "memlock"));
   EXPECT_EQ(checks[0].status, CheckStatus::ok);
   EXPECT_EQ(checks[3].status, CheckStatus::ok);
   EXPECT_EQ(checks[4].status, CheckStatus::failed);
@@ -440,6 +448,82 @@ TEST_F(DoctorTest, TextAndJsonViews) {
   ASSERT_TRUE(json_object_object_get_ex(json_object_array_get_idx(list, 0), "fix", &value));
   EXPECT_EQ(value, nullptr);  // JSON null when the check is ok
   json_object_put(root);
+}
+
+}  // namespace
+}  // namespace vfhook
+
+namespace vfhook {
+namespace {
+
+// A domain with one VF port and these <memory> and <memtune> elements.
+std::string domain_with_memory(const std::string& name, const std::string& memory_xml) {
+  return "<domain type='kvm'><name>" + name + "</name>" + memory_xml +
+         "<devices><interface type='hostdev' managed='no'><mac address='52:54:00:00:00:0" +
+         std::to_string(name.size() % 10) +
+         "'/><source><address type='pci' domain='0x0000' bus='0x01' slot='0x10' "
+         "function='0x0'/></source></interface></devices></domain>";
+}
+
+TEST_F(DoctorTest, MemlockFailsForAHardLimitBelowTheRamOfAGuestWithAVf) {
+  libvirt.add_domain(domain_with_memory(
+      "db1",
+      "<memory unit='GiB'>4</memory><memtune><hard_limit unit='MiB'>3072</hard_limit>"
+      "</memtune>"));
+  libvirt.add_domain(domain_with_memory("web1", "<memory unit='KiB'>2097152</memory>"));
+  // Without a VF port a hard limit below the RAM is none of vfhook's business.
+  libvirt.add_domain(
+      "<domain type='kvm'><name>plain</name><memory>4194304</memory><memtune><hard_limit>1024"
+      "</hard_limit></memtune></domain>");
+  DoctorCheck memlock = check("memlock");
+  EXPECT_EQ(memlock.status, CheckStatus::failed);
+  EXPECT_THAT(memlock.found, HasSubstr("db1: hard_limit 3072 MiB, memory 4096 MiB"));
+  EXPECT_THAT(memlock.found, Not(HasSubstr("plain")));
+  EXPECT_THAT(memlock.fix, HasSubstr("at least the guest's memory + 1 GiB"));
+}
+
+TEST_F(DoctorTest, MemlockWarnsWhenTheHardLimitLeavesLessThanAGibAndPassesWithout) {
+  libvirt.add_domain(
+      domain_with_memory("db1",
+                         "<memory unit='G'>4</memory><memtune><hard_limit unit='GiB'>4</hard_limit>"
+                         "</memtune>"));
+  DoctorCheck tight = check("memlock");
+  EXPECT_EQ(tight.status, CheckStatus::warning);
+  EXPECT_THAT(tight.found, HasSubstr("less than 1 GiB above"));
+
+  libvirt.domains.clear();
+  libvirt.add_domain(
+      domain_with_memory("db1",
+                         "<memory unit='G'>4</memory><memtune><hard_limit unit='GiB'>5</hard_limit>"
+                         "</memtune>"));
+  libvirt.add_domain(domain_with_memory("web1", "<memory>2097152</memory>"));
+  DoctorCheck enough = check("memlock");
+  EXPECT_EQ(enough.status, CheckStatus::ok) << enough.found;
+  EXPECT_THAT(enough.found, HasSubstr("2 domains with VF ports"));
+}
+
+TEST_F(DoctorTest, MemlockWithAnUnknownUnitOrNoLibvirtIsAWarningNotAFailure) {
+  libvirt.add_domain(domain_with_memory(
+      "db1", "<memory unit='parsecs'>4</memory><memtune><hard_limit>1</hard_limit></memtune>"));
+  DoctorCheck unreadable = check("memlock");
+  EXPECT_EQ(unreadable.status, CheckStatus::warning);
+  EXPECT_THAT(unreadable.found, HasSubstr("unknown unit 'parsecs'"));
+
+  DoctorInputs inputs{kConfigPath,
+                      config,
+                      bed.tree().kernel(),
+                      files,
+                      Result<VfNetlink*>(static_cast<VfNetlink*>(&bed.netlink())),
+                      DoctorPaths{kHook, kCore},
+                      nullptr,
+                      {}};
+  inputs.libvirt_error = "Failed to connect socket to '/var/run/libvirt/virtqemud-sock'";
+  for (const DoctorCheck& c : run_doctor(inputs)) {
+    if (c.name != "memlock") continue;
+    EXPECT_EQ(c.status, CheckStatus::warning);
+    EXPECT_THAT(c.found, HasSubstr("virtqemud-sock"));
+    EXPECT_THAT(c.fix, HasSubstr("start libvirtd"));
+  }
 }
 
 }  // namespace

@@ -15,10 +15,6 @@ wait_for 20 "carrier on $pf" has_carrier "$pf"
 vfhook_install
 vfhook_default_config "$pf" "num_vfs = 4"
 command -v vfctl >/dev/null || fail "vfctl is not installed"
-# status_has TEXT: vfctl's JSON status, without spaces and newlines, contains TEXT
-status_has() { local status; status=$(vfctl --json status | tr -d '\n '); [[ "$status" == *"$1"* ]]; }
-# json_field KEY: the first "KEY": value of vfctl's JSON on stdin (string quotes removed)
-json_field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1; }
 
 step "vfctl doctor on the lab host"
 doctor=$(vfctl doctor 2>&1 || true)

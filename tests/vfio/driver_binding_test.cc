@@ -88,6 +88,43 @@ TEST_F(DriverBindingTest, BindsVfToVfioPciThroughDriverOverride) {
   EXPECT_EQ(driver_of("0000:01:10.2"), "igbvf");  // the other VF is untouched
 }
 
+// Right after VFs are created their driver's module may still be registering: the VF names it as
+// its driver, but drivers/<name>/unbind is not there yet (the lab saw this on every first
+// `vfs apply` of a boot).
+class RegisteringDriverSysfs : public RecordingSysfs {
+ public:
+  using RecordingSysfs::RecordingSysfs;
+  Status write(std::string_view path, std::string_view value) override {
+    if (path.ends_with("/unbind") && missing_unbinds > 0) {
+      --missing_unbinds;
+      writes.push_back(std::string(path) + " <- " + std::string(value) + " (ENOENT)");
+      return tl::unexpected(errno_error(ENOENT, "write " + std::string(path)));
+    }
+    return RecordingSysfs::write(path, value);
+  }
+  int missing_unbinds = 3;
+};
+
+TEST_F(DriverBindingTest, WaitsForTheUnbindFileOfADriverStillRegistering) {
+  RegisteringDriverSysfs registering(tree->kernel());
+  DriverBinder binder(registering, clock);
+  auto st = binder.bind_to_vfio(pci("0000:01:10.0"));
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(driver_of("0000:01:10.0"), "vfio-pci");
+  EXPECT_EQ(registering.missing_unbinds, 0);
+  EXPECT_GT(clock.slept(), Clock::Duration{});
+
+  // A file that never appears: the bind fails within the timeout, the VF keeps its driver.
+  registering.missing_unbinds = 1000000;
+  FakeClock other;
+  DriverBinder impatient(registering, other, std::chrono::milliseconds(200));
+  auto refused = impatient.bind_to_vfio(pci("0000:01:10.2"));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("unbind"), std::string::npos) << refused.error().message;
+  EXPECT_LE(other.slept(), std::chrono::milliseconds(300));
+  EXPECT_EQ(driver_of("0000:01:10.2"), "igbvf");
+}
+
 TEST_F(DriverBindingTest, AlreadyOnVfioPciWritesNothing) {
   DriverBinder binder(*recording, clock);
   ASSERT_TRUE(binder.bind_to_vfio(pci("0000:01:10.0")));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
 #include "testing/addresses.h"
@@ -224,6 +225,42 @@ class CountingSysfs : public Sysfs {
  private:
   Sysfs& inner_;
 };
+
+// udev renames a new VF's netdev while vfhook looks at it: the first read of eth0's flags finds
+// the name gone (the rename happens just before it).
+class RenamingSysfs : public CountingSysfs {
+ public:
+  RenamingSysfs(Sysfs& inner, std::filesystem::path net_dir)
+      : CountingSysfs(inner), net_dir_(std::move(net_dir)) {}
+  Result<std::string> read(std::string_view path) override {
+    if (!renamed_ && path.ends_with("/net/eth0/flags")) {
+      renamed_ = true;
+      std::filesystem::rename(net_dir_ / "eth0", net_dir_ / "enp1s0v0");
+    }
+    return CountingSysfs::read(path);
+  }
+
+ private:
+  std::filesystem::path net_dir_;
+  bool renamed_ = false;
+};
+
+TEST_F(PciTopologyTest, DeviceAdminUpFollowsARenameInsteadOfTakingTheOldNameForUp) {
+  const std::filesystem::path net_dir = tree->sys_root() / "devices/pci0000:00/0000:01:10.0/net";
+  ASSERT_TRUE(tree->set_admin_up("enp1s0v0", false));
+  std::filesystem::rename(net_dir / "enp1s0v0", net_dir / "eth0");
+  RenamingSysfs renaming(tree->kernel(), net_dir);
+  PciTopology topology(renaming);
+  auto up = topology.device_admin_up(pci("0000:01:10.0"));
+  ASSERT_TRUE(up) << up.error().message;
+  EXPECT_FALSE(*up);
+  EXPECT_EQ(renaming.reads["bus/pci/devices/0000:01:10.0/net"], 2);  // listed again
+
+  ASSERT_TRUE(tree->set_admin_up("enp1s0v0", true));
+  EXPECT_TRUE(*topology.device_admin_up(pci("0000:01:10.0")));
+  // No netdev (a VF on vfio-pci) is not up.
+  EXPECT_FALSE(*topology.device_admin_up(pci("0000:01:10.2")));
+}
 
 // A plan asks for several VFs of one PF, and a PF may have a hundred: each VF's index used to
 // be found by listing the PF and reading every virtfn link again, so a PF listing read N^2

@@ -35,6 +35,48 @@ TEST(DomainXml, NoNumatuneMeansNoBinding) {
   EXPECT_TRUE(parse_ok(domain_with("")).memory_numa_nodes().empty());
 }
 
+// <memory>/<memtune><hard_limit> in libvirt's units.
+DomainXml::MemorySizes sizes_of(const std::string& memory, const std::string& memtune = "") {
+  auto sizes = parse_ok("<domain><name>m</name>" + memory + memtune + "</domain>").memory_sizes();
+  EXPECT_TRUE(sizes) << sizes.error().message;
+  return sizes ? *sizes : DomainXml::MemorySizes{};
+}
+
+TEST(DomainXml, MemorySizesReadLibvirtsUnitsWithKibAsTheDefault) {
+  EXPECT_EQ(sizes_of("<memory>2048</memory>").memory, 2048u * 1024);
+  EXPECT_EQ(sizes_of("<memory unit='KiB'>2048</memory>").memory, 2048u * 1024);
+  EXPECT_EQ(sizes_of("<memory unit='KB'>2048</memory>").memory, 2048u * 1000);
+  EXPECT_EQ(sizes_of("<memory unit='M'>3</memory>").memory, 3u << 20);
+  EXPECT_EQ(sizes_of("<memory unit='GB'>1</memory>").memory, 1000000000u);
+  EXPECT_EQ(sizes_of("<memory unit='b'>4096</memory>").memory, 4096u);
+  const auto both = sizes_of("<memory unit='GiB'>4</memory>",
+                             "<memtune><hard_limit unit='T'>1</hard_limit></memtune>");
+  EXPECT_EQ(both.memory, uint64_t{4} << 30);
+  EXPECT_EQ(both.hard_limit, uint64_t{1} << 40);
+  const auto none = sizes_of("");
+  EXPECT_FALSE(none.memory);
+  EXPECT_FALSE(none.hard_limit);
+}
+
+TEST(DomainXml, MemorySizesRefuseBadNumbersUnitsAndOverflowNamingTheElement) {
+  for (const char* bad :
+       {"<memory unit='parsec'>1</memory>", "<memory>-1</memory>", "<memory>1.5</memory>",
+        "<memory></memory>", "<memory unit='EiB'>16</memory>", "<memory>0x10</memory>"}) {
+    auto sizes = parse_ok(std::string("<domain><name>m</name>") + bad + "</domain>").memory_sizes();
+    ASSERT_FALSE(sizes) << bad;
+    EXPECT_EQ(sizes.error().kind, ErrorKind::invalid_input) << bad;
+    EXPECT_NE(sizes.error().message.find("<memory>"), std::string::npos) << sizes.error().message;
+  }
+  auto limit = parse_ok(
+                   "<domain><name>m</name><memtune><hard_limit unit='zz'>1</hard_limit>"
+                   "</memtune></domain>")
+                   .memory_sizes();
+  ASSERT_FALSE(limit);
+  EXPECT_NE(limit.error().message.find("<memtune><hard_limit>: unknown unit 'zz'"),
+            std::string::npos)
+      << limit.error().message;
+}
+
 TEST(DomainXml, FindsTwoInterfacePortsInDocumentOrder) {
   DomainXml domain = parse_ok(domain_with(testing::kTwoInterfacePorts));
   const auto& ports = domain.vf_ports();

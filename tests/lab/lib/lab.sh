@@ -303,3 +303,47 @@ a_signals_done() {
 }
 state_is() { [ "$(domain_state "$1")" = "$2" ]; }
 not_running() { ! virsh list --name | grep -qx "$1"; }
+
+# ---- hot-plug ----------------------------------------------------------------------------
+
+# spare_root_ports N: N empty pcie-root-port controllers, for devices hot-plugged later (a
+# q35 guest has no free hot-plug slot otherwise; libvirt adds ports only for defined devices)
+spare_root_ports() {
+  local i
+  # An index is required: without one libvirt takes the first for index 0 (pcie-root).
+  for ((i = 1; i <= $1; i++)); do printf "<controller type='pci' index='%d' model='pcie-root-port'/>" "$i"; done
+}
+# expect_nic_added NAME MAC SECONDS: a guest booted with lab.watch=1 reports a NIC with that
+# MAC hot-plugged in, with link up
+expect_nic_added() {
+  local line
+  line=$(wait_serial "$1" "^LAB-NIC-ADDED .*mac=$2 " "$3") || exit 1
+  echo "$line" | grep -q 'link=up' || fail "$1: hot-plugged NIC $2 has no link: $line"
+  info "$1: $line"
+}
+# expect_nic_removed NAME MAC SECONDS: ... and that NIC hot-unplugged
+expect_nic_removed() {
+  local line
+  line=$(wait_serial "$1" "^LAB-NIC-REMOVED .*mac=$2\$" "$3") || exit 1
+  info "$1: $line"
+}
+
+# ---- scenarios that reboot the lab host ----------------------------------------------------
+
+# lab_reboot: reboot this L1 host; run-inside runs this scenario again after the boot, with
+# lab_rebooted true. The disk keeps what the scenario wrote (a snapshot per QEMU, not per boot).
+lab_reboot() {
+  touch "${LAB_RESULTS:?}/$lab_scenario.rebooted"
+  sync
+  step "rebooting the lab host; the scenario goes on after the boot"
+  systemctl reboot
+  sleep infinity
+}
+lab_rebooted() { [ -e "${LAB_RESULTS:?}/$lab_scenario.rebooted" ]; }
+
+# ---- vfctl -------------------------------------------------------------------------------
+
+# json_field KEY: the first "KEY": value of vfctl's JSON on stdin (string quotes removed)
+json_field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1; }
+# status_has TEXT: vfctl's JSON status, without spaces and newlines, contains TEXT
+status_has() { local status; status=$(vfctl --json status | tr -d '\n '); [[ "$status" == *"$1"* ]]; }

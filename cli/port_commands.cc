@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <set>
 
 #include "engine/claims.h"
@@ -39,6 +40,12 @@ Result<DomainXml> persistent_definition(const std::string& domain, Libvirt& libv
   return with_context(DomainXml::parse(xml), "the definition of domain '" + domain + "'");
 }
 
+// How a plan gets its VF: chosen only (render), or chosen and reserved at once (port add).
+using VfChooser = std::function<Result<AllocCandidate>(const VfRequest&)>;
+
+Result<PortAddition> plan_with(const std::string& domain_name, const PortSpec& spec,
+                               Libvirt& libvirt, EngineContext& ctx, const VfChooser& choose);
+
 }  // namespace
 
 MacAddress derived_port_mac(const std::string& domain_key, const std::string& alias) {
@@ -71,6 +78,15 @@ PortRecord port_record_for(const PortSpec& spec, const std::string& alias) {
 
 Result<PortAddition> plan_port_addition(const std::string& domain_name, const PortSpec& spec,
                                         Libvirt& libvirt, EngineContext& ctx) {
+  return plan_with(domain_name, spec, libvirt, ctx,
+                   [&](const VfRequest& request) { return choose_free_vf(request, ctx); });
+}
+
+namespace {
+
+// The plan of a port addition, with its VF from `choose`.
+Result<PortAddition> plan_with(const std::string& domain_name, const PortSpec& spec,
+                               Libvirt& libvirt, EngineContext& ctx, const VfChooser& choose) {
   VF_ASSIGN(domain, persistent_definition(domain_name, libvirt));
   VF_ASSIGN(running, libvirt.is_active(domain_name));
   if (spec.ip && spec.ip->find('/') != std::string::npos)
@@ -93,7 +109,7 @@ Result<PortAddition> plan_port_addition(const std::string& domain_name, const Po
   VfRequest request{domain_name, spec.pool, domain.memory_numa_nodes(), {}};
   for (const VfPort& port : domain.vf_ports())
     if (port.host) request.in_use_by_domain.push_back(*port.host);
-  VF_ASSIGN(vf, with_context(choose_free_vf(request, ctx), "domain '" + domain_name + "'"));
+  VF_ASSIGN(vf, with_context(choose(request), "domain '" + domain_name + "'"));
   addition.vf = vf;
 
   addition.record = port_record_for(spec, addition.alias);
@@ -118,16 +134,37 @@ Result<PortAddition> plan_port_addition(const std::string& domain_name, const Po
   return addition;
 }
 
+}  // namespace
+
 Result<PortAddition> add_port(const std::string& domain, const PortSpec& spec, Libvirt& libvirt,
                               EngineContext& ctx, std::string& left_behind) {
   left_behind.clear();
-  VF_ASSIGN(addition, plan_port_addition(domain, spec, libvirt, ctx));
-  VfRequest request{domain, spec.pool, {}, {}};
-  VF_TRY(reserve_vf(addition.vf.vf, request, ctx));
-  if (auto defined = libvirt.define_xml(addition.domain_xml); !defined) {
+  // The VF is reserved in the transaction that chooses it, so `port add` for many domains at
+  // once never picks one VF twice and none has to retry. A plan that fails after that drops
+  // the reservation it made (not one the domain had already).
+  std::optional<PciAddress> newly_reserved;
+  auto addition = plan_with(domain, spec, libvirt, ctx, [&](const VfRequest& request) {
+    bool is_new = false;
+    auto chosen = choose_and_reserve_vf(request, ctx, &is_new);
+    if (chosen && is_new) newly_reserved = chosen->vf;
+    return chosen;
+  });
+  if (!addition) {
+    Error error = addition.error();
+    if (newly_reserved) {
+      if (auto dropped = drop_reservation(*newly_reserved, domain, ctx); !dropped) {
+        left_behind = "VF " + newly_reserved->to_string() + " stays reserved for domain '" +
+                      printable(domain, 255) + "' (dropping it failed: " + dropped.error().message +
+                      "); `vfctl gc` drops it";
+        error.message += "; " + left_behind;
+      }
+    }
+    return fail(std::move(error));
+  }
+  if (auto defined = libvirt.define_xml(addition->domain_xml); !defined) {
     Error error = defined.error().with_context("domain '" + domain + "'");
-    if (auto dropped = drop_reservation(addition.vf.vf, domain, ctx); !dropped) {
-      left_behind = "VF " + addition.vf.vf.to_string() + " stays reserved for domain '" +
+    if (auto dropped = drop_reservation(addition->vf.vf, domain, ctx); !dropped) {
+      left_behind = "VF " + addition->vf.vf.to_string() + " stays reserved for domain '" +
                     printable(domain, 255) + "' (dropping it failed: " + dropped.error().message +
                     "); `vfctl gc` drops it";
       error.message += "; " + left_behind;
@@ -135,8 +172,8 @@ Result<PortAddition> add_port(const std::string& domain, const PortSpec& spec, L
       error.message += "; nothing was changed";
     return fail(std::move(error));
   }
-  ctx.log.info("domain " + printable(domain, 255) + ": port " + addition.alias + " added: VF " +
-               addition.vf.vf.to_string() + " of pool " + spec.pool + " reserved");
+  ctx.log.info("domain " + printable(domain, 255) + ": port " + addition->alias + " added: VF " +
+               addition->vf.vf.to_string() + " of pool " + spec.pool + " reserved");
   return addition;
 }
 

@@ -186,7 +186,7 @@ PoolPfs resolve_pool_pfs(const HostConfig& config, Sysfs& sysfs) {
       std::optional<PciAddress> address;
       if (auto parsed = PciAddress::parse(pf.ref)) {
         if (sysfs.exists(pci_device_path(*parsed))) address = *parsed;
-      } else if (auto device = topology.device_of_netdev(pf.ref); device) {
+      } else if (auto device = topology.device_of_netdev_by_class_link(pf.ref); device) {
         address = *device;
       }
       if (!address) {

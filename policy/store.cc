@@ -29,7 +29,8 @@ namespace {
 //   2: claims.boot_id (NULL: an unknown boot) and claims.mac (NULL: none).
 //   3: admin_macs (domain, vf, mac, boot_id): admin MACs recorded at prepare for VFs libvirt
 //      may choose from a hostdev network.
-constexpr int schema_version = 3;
+//   4: index reservations_by_domain: the allocator looks up a domain's own reservations.
+constexpr int schema_version = 4;
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -42,10 +43,11 @@ using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
 // Holds flock(LOCK_EX) on a descriptor (the state directory's, and the database file's, as
 // older versions did) while a connection creates the database and sets up WAL and the schema.
-Result<FileLock> setup_lock(int fd, const std::string& path, std::chrono::milliseconds timeout) {
+// Shared: a check that the database is set up, side by side with other such checks.
+Result<FileLock> setup_lock(int fd, const std::string& path, std::chrono::milliseconds timeout,
+                            FileLock::Mode mode = FileLock::Mode::exclusive) {
   SystemClock clock;
-  auto lock =
-      FileLock::acquire(fd, FileLock::Mode::exclusive, timeout, clock, "claims database " + path);
+  auto lock = FileLock::acquire(fd, mode, timeout, clock, "claims database " + path);
   if (!lock && lock.error().kind == ErrorKind::conflict) {
     return fail(ErrorKind::conflict,
                 "claims database " + path + ": another vfhook process is still setting it up");
@@ -260,6 +262,33 @@ class SqliteStore final : public Store, public StoreTransaction {
     });
   }
 
+  // Whether the database is set up as initialize() leaves it (WAL, this schema version, no
+  // claims of another boot to drop), read without writing; then the connection's settings.
+  // Most opens find it so, and need not queue for the setup lock and a write transaction.
+  Result<bool> ready() {
+    VF_ASSIGN(mode, current_journal_mode());
+    if (mode != "wal") return false;
+    {
+      VF_ASSIGN(q, query("PRAGMA user_version"));
+      VF_ASSIGN(has_row, q.step());
+      if (!has_row) return false;
+      VF_ASSIGN(version, q.integer(0, "user_version"));
+      if (version != schema_version) return false;
+    }
+    if (!boot_id_.empty()) {
+      for (const char* sql :
+           {"SELECT 1 FROM claims WHERE boot_id IS NOT NULL AND boot_id <> ?1 LIMIT 1",
+            "SELECT 1 FROM admin_macs WHERE boot_id IS NOT NULL AND boot_id <> ?1 LIMIT 1"}) {
+        VF_ASSIGN(q, query(sql, {boot_id_}));
+        VF_ASSIGN(other_boot, q.step());
+        if (other_boot) return false;
+      }
+    }
+    VF_TRY(exec("PRAGMA synchronous=NORMAL"));
+    VF_TRY(exec("PRAGMA foreign_keys=ON"));
+    return true;
+  }
+
   // One migration step, from version `from` to from + 1, inside the setup transaction. A
   // step, once released, never changes: databases of every older version pass through it.
   Status migrate_from(int from) {
@@ -291,6 +320,8 @@ class SqliteStore final : public Store, public StoreTransaction {
         return exec(
             "CREATE TABLE admin_macs (domain TEXT NOT NULL, vf TEXT NOT NULL, mac TEXT NOT NULL,"
             " boot_id TEXT, PRIMARY KEY (domain, vf))");
+      case 3:
+        return exec("CREATE INDEX reservations_by_domain ON reservations (domain)");
       default:
         return fail(ErrorKind::internal, "claims database " + path_ +
                                              ": no migration from schema version " +
@@ -371,8 +402,12 @@ class SqliteStore final : public Store, public StoreTransaction {
   // StoreTransaction
   Result<std::vector<Claim>> claims() override { return read_claims(""); }
 
-  Result<std::vector<Reservation>> reservations() override {
-    VF_ASSIGN(q, query("SELECT vf, domain, pool FROM reservations ORDER BY vf"));
+  // The reservations matching `where` ("" or " WHERE ..."), ordered by VF, validated.
+  Result<std::vector<Reservation>> read_reservations(const std::string& where,
+                                                     std::initializer_list<Param> params = {}) {
+    VF_ASSIGN(q,
+              query(("SELECT vf, domain, pool FROM reservations" + where + " ORDER BY vf").c_str(),
+                    params));
     std::vector<Reservation> out;
     for (;;) {
       VF_ASSIGN(row, q.step());
@@ -388,6 +423,62 @@ class SqliteStore final : public Store, public StoreTransaction {
       }
       out.push_back(Reservation{*address, *domain, *pool});
     }
+    return out;
+  }
+
+  Result<std::vector<Reservation>> reservations() override { return read_reservations(""); }
+
+  Result<VfHolding> holding(const PciAddress& vf) override {
+    const std::string key = vf.to_string();
+    VfHolding held;
+    VF_ASSIGN(claims, read_claims(" WHERE vf = ?1", {key}));
+    if (!claims.empty()) held.claim = std::move(claims.front());
+    VF_ASSIGN(reservations, read_reservations(" WHERE vf = ?1", {key}));
+    if (!reservations.empty()) held.reservation = std::move(reservations.front());
+    return held;
+  }
+
+  Result<std::vector<Reservation>> reservations_of(const std::string& domain) override {
+    return read_reservations(" WHERE domain = ?1", {domain});
+  }
+
+  Result<std::vector<ClaimSite>> claim_sites() override {
+    VF_ASSIGN(q, query("SELECT vf, pf FROM claims ORDER BY vf"));
+    std::vector<ClaimSite> out;
+    for (;;) {
+      VF_ASSIGN(row, q.step());
+      if (!row) break;
+      VF_ASSIGN(vf, q.text(0, "vf"));
+      VF_ASSIGN(pf, q.text(1, "pf"));
+      const std::string key = vf.value_or("");
+      auto address = PciAddress::parse(key);
+      if (!address) return fail(bad_row("claims", key, address.error().message));
+      if (!pf) return fail(bad_row("claims", key, "missing pf"));
+      out.push_back(ClaimSite{*address, std::move(*pf)});
+    }
+    return out;
+  }
+
+  Result<std::vector<PciAddress>> held_between(const PciAddress& first,
+                                               const PciAddress& last) override {
+    // Two scans of primary-key ranges, merged here (a UNION would sort them again).
+    std::vector<PciAddress> out;
+    for (const char* sql : {"SELECT vf FROM claims WHERE vf BETWEEN ?1 AND ?2 ORDER BY vf",
+                            "SELECT vf FROM reservations WHERE vf BETWEEN ?1 AND ?2 ORDER BY vf"}) {
+      VF_ASSIGN(q, query(sql, {first.to_string(), last.to_string()}));
+      const size_t before = out.size();
+      for (;;) {
+        VF_ASSIGN(row, q.step());
+        if (!row) break;
+        VF_ASSIGN(vf, q.text(0, "vf"));
+        const std::string key = vf.value_or("");
+        auto address = PciAddress::parse(key);
+        if (!address) return fail(bad_row("claims or reservations", key, address.error().message));
+        out.push_back(*address);
+      }
+      std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
+    }
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
 
@@ -624,6 +715,17 @@ namespace {
 
 constexpr int kDbOpenFlags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 
+// SQLite's busy handler: waits 1 ms and tries again, until the busy timeout (in ms, carried in
+// `timeout_ms`) is spent. sqlite3_busy_timeout() backs off to sleeps of up to 100 ms, so with
+// many vfhook processes queued on the write lock (vfctl port add run for many domains at once)
+// a waiter slept long after the lock was free, for most of its time; a write transaction
+// takes well under a millisecond, so the lock is better polled often.
+int wait_while_busy(void* timeout_ms, int tries) {
+  if (tries >= static_cast<int>(reinterpret_cast<intptr_t>(timeout_ms))) return 0;
+  ::usleep(1000);
+  return 1;
+}
+
 // Opens the database file, creating it only when it does not exist (`created` says so).
 // Created here, not by SQLite, so that it is 0600 from the start (SQLite would use
 // 0644 & ~umask); SQLite gives its -wal and -shm files the same mode as the database.
@@ -650,9 +752,14 @@ bool is_boot_id(const std::string& id) {
   });
 }
 
+enum class Setup {
+  run,         // under the exclusive setup lock: create or migrate as needed
+  check_only,  // under the shared one: nullptr unless the database is set up already
+};
+
 // The rest of Store::open, under the state directory's setup lock.
 Result<std::unique_ptr<Store>> open_locked(const std::string& path, Fd file, bool created,
-                                           const StoreOptions& options) {
+                                           const StoreOptions& options, Setup setup) {
   const std::chrono::milliseconds busy_timeout = options.busy_timeout;
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) {
@@ -663,7 +770,9 @@ Result<std::unique_ptr<Store>> open_locked(const std::string& path, Fd file, boo
   }
   VF_TRY(check_state_owner_and_mode(st, path, StatePart::database));
   // Older vfhook versions serialize their setup with flock on the database file itself.
-  VF_ASSIGN(setup_lock, setup_lock(file.get(), path, busy_timeout));
+  VF_ASSIGN(setup_lock,
+            setup_lock(file.get(), path, busy_timeout,
+                       setup == Setup::run ? FileLock::Mode::exclusive : FileLock::Mode::shared));
 
   // A database that is set up is never empty (switching to WAL writes its first page), and no
   // vfhook process is setting one up now (we hold the lock): an empty file that was here
@@ -696,9 +805,16 @@ Result<std::unique_ptr<Store>> open_locked(const std::string& path, Fd file, boo
         sqlite_error(raw, rc, "open", busy_timeout).with_context("claims database " + path));
   }
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
+  // The timeout is carried in the handler's argument: a count of 1 ms waits.
+  sqlite3_busy_handler(raw, wait_while_busy,
+                       reinterpret_cast<void*>(static_cast<intptr_t>(busy_timeout.count())));
   auto store = std::make_unique<SqliteStore>(path, std::move(file), std::move(db), busy_timeout,
                                              options.boot_id);
+  if (setup == Setup::check_only) {
+    VF_ASSIGN(ready, store->ready());
+    if (!ready) return std::unique_ptr<Store>();
+    return std::unique_ptr<Store>(std::move(store));
+  }
   VF_TRY(store->initialize());
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -728,10 +844,19 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreO
   // never one that is still being created. (SQLite's journal-mode switch also returns
   // SQLITE_BUSY at once, without a busy handler, when several processes create the database
   // together.) flock is separate from SQLite's POSIX locks.
+  // Most opens find the database set up: they check that under shared locks, side by side
+  // (many vfctl or hook processes at once), and only otherwise queue for the exclusive ones.
+  {
+    VF_ASSIGN(shared_lock, setup_lock(dir_fd.get(), path, busy_timeout, FileLock::Mode::shared));
+    if (Fd existing(::open(path.c_str(), kDbOpenFlags)); existing) {
+      VF_ASSIGN(store, open_locked(path, std::move(existing), false, options, Setup::check_only));
+      if (store) return store;
+    }
+  }
   VF_ASSIGN(dir_lock, setup_lock(dir_fd.get(), path, busy_timeout));
   bool created = false;
   VF_ASSIGN(file, open_db_file(path, created));
-  auto store = open_locked(path, std::move(file), created, options);
+  auto store = open_locked(path, std::move(file), created, options, Setup::run);
   if (!store && created) {
     // Leave no empty file behind for the next open to take for a truncated database.
     for (const char* suffix : {"-wal", "-shm", ""}) ::unlink((path + suffix).c_str());

@@ -74,6 +74,21 @@ struct VfSnapshot {
   bool operator==(const VfSnapshot&) const = default;
 };
 
+// Who holds one VF: its claim and its reservation, each absent when there is none.
+struct VfHolding {
+  std::optional<Claim> claim;
+  std::optional<Reservation> reservation;
+  bool operator==(const VfHolding&) const = default;
+};
+
+// Where a claim is: its VF and the PF interface it recorded ("" for a whole device). The
+// allocator counts each PF's claims from these without reading the rest of every row.
+struct ClaimSite {
+  PciAddress vf;
+  std::string pf;
+  bool operator==(const ClaimSite&) const = default;
+};
+
 class Store;
 
 // The view of the store inside one BEGIN IMMEDIATE transaction.
@@ -82,6 +97,18 @@ class StoreTransaction {
   virtual ~StoreTransaction() = default;
   virtual Result<std::vector<Claim>> claims() = 0;
   virtual Result<std::vector<Reservation>> reservations() = 0;
+  // One VF's claim and reservation, looked up by VF: a decision about one VF reads two rows,
+  // not every row.
+  virtual Result<VfHolding> holding(const PciAddress& vf) = 0;
+  // The reservations of one domain, ordered by VF (indexed by domain since schema version 4).
+  virtual Result<std::vector<Reservation>> reservations_of(const std::string& domain) = 0;
+  // Every claim's VF and recorded PF, ordered by VF.
+  virtual Result<std::vector<ClaimSite>> claim_sites() = 0;
+  // The VFs with a claim or a reservation (or both) whose address lies in [first, last],
+  // ordered, each once. A range of the primary keys: the text form of a PCI address
+  // (0000:01:10.0, fixed width) orders as the address does.
+  virtual Result<std::vector<PciAddress>> held_between(const PciAddress& first,
+                                                       const PciAddress& last) = 0;
   // Fails with ErrorKind::conflict, naming the holder, when the VF is claimed already (even by
   // the same domain: a VF is never given twice) or reserved by another domain.
   virtual Status add_claim(const Claim& claim) = 0;

@@ -184,9 +184,37 @@ Result<bool> PciTopology::device_admin_up(const PciAddress& address) {
 Result<std::optional<PciAddress>> PciTopology::device_of_netdev(std::string_view ifname) {
   if (!is_safe_name(ifname)) return std::optional<PciAddress>{};
   std::string link = "class/net/" + std::string(ifname) + "/device";
-  if (!sysfs_.exists(link)) return std::optional<PciAddress>{};
-  VF_ASSIGN(address, address_from_link(link));
-  return std::optional<PciAddress>(address);
+  // Read first, ask why only on failure (as is_absent() says): one lookup, not two.
+  auto target = sysfs_.read_link(link);
+  if (!target) {
+    if (is_absent(target.error())) return std::optional<PciAddress>{};
+    if (!sysfs_.exists(link)) return std::optional<PciAddress>{};
+    return fail(target.error());
+  }
+  auto address = PciAddress::parse(last_component(*target));
+  if (!address) {
+    return fail(ErrorKind::invalid_input,
+                "link " + link + " points to '" + shown(*target) + "', not a PCI device");
+  }
+  return std::optional<PciAddress>(*address);
+}
+
+Result<std::optional<PciAddress>> PciTopology::device_of_netdev_by_class_link(
+    std::string_view ifname) {
+  if (!is_safe_name(ifname)) return std::optional<PciAddress>{};
+  auto target = sysfs_.read_link("class/net/" + std::string(ifname));
+  if (!target) {
+    if (is_absent(target.error())) return std::optional<PciAddress>{};
+    return fail(target.error());
+  }
+  // ".../<device>/net/<ifname>": a virtual interface's device is "virtual", not PCI.
+  const std::string suffix = "/net/" + std::string(ifname);
+  std::string_view path = *target;
+  if (path.size() <= suffix.size() || path.substr(path.size() - suffix.size()) != suffix)
+    return std::optional<PciAddress>{};
+  auto address = PciAddress::parse(last_component(path.substr(0, path.size() - suffix.size())));
+  if (!address) return std::optional<PciAddress>{};
+  return std::optional<PciAddress>(*address);
 }
 
 Result<std::optional<std::string>> PciTopology::netdev(const PciAddress& address) {

@@ -65,6 +65,10 @@ class PciTopology {
   // The PCI function behind a netdev (class/net/<ifname>/device); nullopt when there is no
   // such interface, or it is not a PCI device, or the name could not be one.
   Result<std::optional<PciAddress>> device_of_netdev(std::string_view ifname);
+  // The same answer from one lookup instead of two: the target of class/net/<ifname> itself,
+  // which the kernel points at <device>/net/<ifname>, names the device. For callers that
+  // resolve many interfaces at once (a pool's PFs, each time a VF is chosen).
+  Result<std::optional<PciAddress>> device_of_netdev_by_class_link(std::string_view ifname);
   // The first netdev under the device (devices/.../net/<if>), nullopt when none.
   Result<std::optional<std::string>> netdev(const PciAddress& address);
   Result<int> numa_node(const PciAddress& address);

@@ -487,7 +487,7 @@ TEST_F(StoreBoots, ADatabaseOfSchemaVersion1KeepsEverythingAndJoinsTheOpenersBoo
       return ok();
     }));
   }
-  EXPECT_EQ(user_version(path_), 3);
+  EXPECT_EQ(user_version(path_), 4);
   {
     auto store = open_in_boot(path_, kBootA);  // the same boot: all kept
     ASSERT_TRUE(store);
@@ -507,11 +507,124 @@ TEST_F(StoreBoots, ADatabaseOfSchemaVersion1MigratedWithoutABootKeepsItsClaimsUn
     ASSERT_TRUE(store) << store.error().message;
     EXPECT_EQ(claims_in(**store), kVersion1Claims);
   }
-  EXPECT_EQ(user_version(path_), 3);
+  EXPECT_EQ(user_version(path_), 4);
   auto store = open_in_boot(path_, kBootB);
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->dropped_claims().empty());
   EXPECT_EQ(claims_in(*store), kVersion1Claims);
+}
+
+TEST_F(StoreTest, HoldingOfOneVfIsItsClaimAndReservation) {
+  const Claim claim = claim_of(vf(0x10, 2), "web1", 2);
+  const Reservation mine{vf(0x10, 2), "web1", "provider"};
+  const Reservation other{vf(0x10, 4), "web2", "provider"};
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_TRY(tx.add_claim(claim));
+    VF_TRY(tx.add_reservation(mine));
+    return tx.add_reservation(other);
+  }));
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(both, tx.holding(vf(0x10, 2)));
+    EXPECT_EQ(both, (VfHolding{claim, mine}));
+    VF_ASSIGN(reserved, tx.holding(vf(0x10, 4)));
+    EXPECT_EQ(reserved, (VfHolding{std::nullopt, other}));
+    VF_ASSIGN(free, tx.holding(vf(0x10, 6)));
+    EXPECT_EQ(free, VfHolding{});
+    return ok();
+  }));
+  // A row that is not valid is refused here too.
+  raw_sql("INSERT INTO reservations VALUES ('0000:01:10.6', '', 'provider')");
+  auto bad = run([&](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(holding, tx.holding(vf(0x10, 6)));
+    ADD_FAILURE() << "read " << holding.reservation.has_value();
+    return ok();
+  });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::invalid_input);
+}
+
+TEST_F(StoreTest, ReservationsOfOneDomainOnly) {
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_TRY(tx.add_reservation(Reservation{vf(0x10, 6), "web1", "provider"}));
+    VF_TRY(tx.add_reservation(Reservation{vf(0x10, 2), "web1", "other"}));
+    return tx.add_reservation(Reservation{vf(0x10, 4), "web10", "provider"});
+  }));
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(web1, tx.reservations_of("web1"));
+    EXPECT_EQ(web1, (std::vector<Reservation>{{vf(0x10, 2), "web1", "other"},
+                                              {vf(0x10, 6), "web1", "provider"}}));
+    VF_ASSIGN(none, tx.reservations_of("web"));
+    EXPECT_TRUE(none.empty());
+    return ok();
+  }));
+}
+
+TEST_F(StoreTest, ClaimSitesAreEveryClaimsVfAndRecordedPf) {
+  const Claim whole{PciAddress{0, 5, 0, 1}, "big", "whole", "", -1};
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_TRY(tx.add_claim(whole));
+    VF_TRY(tx.add_claim(Claim{vf(0x10, 3), "web2", "provider", "enp1s0", 3}));
+    return tx.add_claim(Claim{vf(0x10, 1), "web1", "provider", "enp1s0old", 1});
+  }));
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(sites, tx.claim_sites());
+    EXPECT_EQ(sites, (std::vector<ClaimSite>{
+                         {vf(0x10, 1), "enp1s0old"}, {vf(0x10, 3), "enp1s0"}, {whole.vf, ""}}));
+    return ok();
+  }));
+}
+
+TEST_F(StoreTest, HeldBetweenIsEveryClaimedOrReservedVfOfTheRangeOnce) {
+  // 01:0f.7 and 01:11.0 lie just outside [01:10.0, 01:10.7]; 01:10.2 is claimed and reserved.
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_TRY(tx.add_claim(claim_of(vf(0x0f, 7), "a")));
+    VF_TRY(tx.add_claim(claim_of(vf(0x10, 2), "b")));
+    VF_TRY(tx.add_reservation(Reservation{vf(0x10, 2), "b", "provider"}));
+    VF_TRY(tx.add_reservation(Reservation{vf(0x10, 0), "c", "provider"}));
+    VF_TRY(tx.add_claim(claim_of(vf(0x10, 7), "d")));
+    VF_TRY(tx.add_reservation(Reservation{vf(0x11, 0), "e", "provider"}));
+    // Another PCI segment with the same bus, slot and function: outside the range.
+    return tx.add_reservation(Reservation{PciAddress{1, 1, 0x10, 3}, "f", "provider"});
+  }));
+  ASSERT_TRUE(run([&](StoreTransaction& tx) -> Status {
+    VF_ASSIGN(held, tx.held_between(vf(0x10, 0), vf(0x10, 7)));
+    EXPECT_EQ(held, (std::vector<PciAddress>{vf(0x10, 0), vf(0x10, 2), vf(0x10, 7)}));
+    VF_ASSIGN(one, tx.held_between(vf(0x10, 2), vf(0x10, 2)));
+    EXPECT_EQ(one, (std::vector<PciAddress>{vf(0x10, 2)}));
+    VF_ASSIGN(none, tx.held_between(vf(0x10, 3), vf(0x10, 6)));
+    EXPECT_TRUE(none.empty());
+    return ok();
+  }));
+}
+// Whether the database has an index of that name, read straight from the file.
+bool has_index(const std::string& path, const std::string& name) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  const bool found = sqlite3_step(stmt) == SQLITE_ROW;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return found;
+}
+
+TEST_F(StoreBoots, MigrationToVersion4IndexesReservationsByDomain) {
+  create_schema_v1_database(path_);
+  ASSERT_FALSE(has_index(path_, "reservations_by_domain"));
+  {
+    auto store = Store::open(path_);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->transaction([&](StoreTransaction& tx) -> Status {
+      VF_ASSIGN(web2, tx.reservations_of("web2"));
+      EXPECT_EQ(web2, (std::vector<Reservation>{{vf(0x10, 3), "web2", "provider"}}));
+      return ok();
+    }));
+  }
+  EXPECT_EQ(user_version(path_), 4);
+  EXPECT_TRUE(has_index(path_, "reservations_by_domain"));
 }
 
 TEST(StoreOpen, WaitsBoundedlyForAnotherProcessSettingItUp) {
@@ -531,6 +644,24 @@ TEST(StoreOpen, WaitsBoundedlyForAnotherProcessSettingItUp) {
     auto later = Store::open(path, std::chrono::milliseconds(50));
     EXPECT_TRUE(later) << later.error().message;
   }
+}
+
+// Opening a database that is set up only checks it, under shared locks: many processes open
+// side by side. Creating (or migrating) one still takes the exclusive lock.
+TEST(StoreOpen, ASetUpDatabaseOpensBesideAnotherOpenerButANewOneWaits) {
+  testing::TempDir dir;
+  const std::string path = dir.file("vfhook.db");
+  ASSERT_TRUE(Store::open(path));
+  const int holder = ::open(dir.path().c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(holder, 0);
+  ASSERT_EQ(::flock(holder, LOCK_SH), 0);  // another opener checking it now
+  auto beside = Store::open(path, std::chrono::milliseconds(50));
+  EXPECT_TRUE(beside) << beside.error().message;
+  auto created = Store::open(dir.file("other.db"), std::chrono::milliseconds(50));
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().kind, ErrorKind::conflict);
+  ::close(holder);
+  EXPECT_TRUE(Store::open(dir.file("other.db"), std::chrono::milliseconds(50)));
 }
 
 TEST(StoreOpen, RefusesAnEmptyDatabaseThatExistedBefore) {

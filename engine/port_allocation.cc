@@ -50,9 +50,10 @@ Result<std::vector<AllocCandidate>> candidates_of(const std::vector<PciAddress>&
       candidate.pf_name = vf.pf_name;
       candidate.vf_index = vf.index;
       candidate.numa_node = vf.numa_node;
-      // A VF whose netdev the host has up is in use outside vfhook.
+      // A VF whose netdev the host has up is in use outside vfhook (read under the device:
+      // udev may rename a fresh VF's netdev meanwhile).
       if (vf.netdev) {
-        VF_ASSIGN(up, topology.netdev_admin_up(*vf.netdev));
+        VF_ASSIGN(up, topology.device_admin_up(vf.address));
         candidate.used_outside_vfhook = up;
       }
       candidates.push_back(std::move(candidate));
@@ -200,7 +201,7 @@ std::optional<AllocCandidate> inspect(const ResolvedPf& pf, int index, const Pci
   if (!numa || !netdev) return std::nullopt;
   AllocCandidate candidate{vf, pf.name, index, *numa, false};
   if (*netdev) {
-    auto up = topology.netdev_admin_up(**netdev);
+    auto up = topology.device_admin_up(vf);
     if (!up) return std::nullopt;
     candidate.used_outside_vfhook = *up;
   }

@@ -75,6 +75,15 @@ std::string pool_names(const HostConfig& config) {
   return text.empty() ? "none" : text;
 }
 
+// A port whose record names a pool this host does not define.
+Refusal missing_pool(const std::string& who, const VfPort& port, const PortRecord* record,
+                     const HostConfig& config) {
+  return {who, "its port record names pool '" + record->pool + "' (" + vlan_of(port, record) +
+                   "), which this host does not define (pools here: " + pool_names(config) +
+                   "). Move the domain to a host with that pool, or add it to this host's "
+                   "vfhook config."};
+}
+
 const char* verb(Arrival arrival) {
   return arrival == Arrival::migrate ? "migration" : "restore";
 }
@@ -149,13 +158,7 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
     if (!record) return ok();
     const Pool* pool = ctx_.config.find_pool(record->pool);
     if (!pool)
-      refusals_.push_back({who, "its port record names pool '" + record->pool + "' (" +
-                                    vlan_of(port, record) +
-                                    "), which this host does not define "
-                                    "(pools here: " +
-                                    pool_names(ctx_.config) +
-                                    "). Move the domain to a host with that pool, or add it to "
-                                    "this host's vfhook config."});
+      refusals_.push_back(missing_pool(who, port, record, ctx_.config));
     else
       check_port_against_pool(who, port, record, *pool, ctx_.config, refusals_);
     return ok();
@@ -171,13 +174,7 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
   if (record) {
     pool = ctx_.config.find_pool(record->pool);
     if (!pool) {
-      refusals_.push_back({who, "its port record names pool '" + record->pool + "' (" +
-                                    vlan_of(port, record) +
-                                    "), which this host does not define "
-                                    "(pools here: " +
-                                    pool_names(ctx_.config) +
-                                    "). Move the domain to a host with that pool, or add it to "
-                                    "this host's vfhook config."});
+      refusals_.push_back(missing_pool(who, port, record, ctx_.config));
       return ok();
     }
   } else if (vf) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/stepping_clock.h"
 #include "lldp/frame_listener.h"
 #include "lldp/lldpdu.h"
 
@@ -28,15 +29,6 @@ namespace vfhook {
 namespace {
 
 using namespace std::chrono_literals;
-
-class SteppingClock final : public Clock {
- public:
-  TimePoint now() override { return now_; }
-  void sleep_for(Duration duration) override { now_ += duration; }
-
- private:
-  TimePoint now_{};
-};
 
 // Delivers one frame on "pf0" after a second, then nothing.
 class OneFrameSockets final : public LldpFrameSockets {

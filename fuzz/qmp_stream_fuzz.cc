@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/stepping_clock.h"
 #include "qmp/client.h"
 #include "qmp/commands.h"
 #include "qmp/message_reader.h"
@@ -30,15 +31,6 @@ namespace vfhook {
 namespace {
 
 using namespace std::chrono_literals;
-
-class SteppingClock final : public Clock {
- public:
-  TimePoint now() override { return now_; }
-  void sleep_for(Duration duration) override { now_ += duration; }
-
- private:
-  TimePoint now_{};
-};
 
 // Serves the input in chunks of 1..97 bytes, then a timeout (a stalled QEMU).
 class ChunkedTransport final : public QmpTransport {

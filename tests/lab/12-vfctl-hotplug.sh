@@ -75,7 +75,9 @@ setpriv --reuid=libvirt-qemu --regid=kvm --clear-groups --inh-caps=-all \
   fail "cannot start the plain QEMU"
 qpid=$(cat "$qdir/qemu.pid")
 trap 'kill "$qpid" 2>/dev/null || true' EXIT
-info "QEMU pid $qpid, user $(ps -o user= -p "$qpid"), memlock $(prlimit -p "$qpid" --memlock -o SOFT,HARD -n)"
+# memlock_of PID: the process's RLIMIT_MEMLOCK soft limit in bytes ("unlimited" if so)
+memlock_of() { prlimit -p "$1" --memlock --raw --noheadings -o SOFT | tr -d ' '; }
+info "QEMU pid $qpid, user $(ps -o user= -p "$qpid"), memlock $(memlock_of "$qpid") bytes"
 # virsh cannot see this guest: wait on its console file directly.
 wait_plain() { # REGEX SECONDS
   local end=$((SECONDS + $2))
@@ -95,7 +97,11 @@ mac=$(json_field mac <<<"$out"); vf=$(json_field vf <<<"$out")
 index=$(json_field vf_index <<<"$out"); alias=$(json_field alias <<<"$out")
 [ -n "$mac" ] && [ -n "$vf" ] && [ -n "$alias" ] || fail "unexpected output: $out"
 group=$(basename "$(readlink "/sys/bus/pci/devices/$vf/iommu_group")")
-info "/dev/vfio/$group: $(stat -c '%U:%G %a' "/dev/vfio/$group"); QEMU memlock now $(prlimit -p "$qpid" --memlock -o SOFT,HARD -n)"
+memlock=$(memlock_of "$qpid")
+info "/dev/vfio/$group: $(stat -c '%U:%G %a' "/dev/vfio/$group"); QEMU memlock now $memlock bytes"
+# vfctl raises it to guest RAM (192 MiB) + 1 GiB, as libvirt would.
+[ "$memlock" = unlimited ] || [ "$memlock" -ge $(((192 + 1024) * 1024 * 1024)) ] ||
+  fail "QEMU's memlock limit is $memlock bytes, below guest RAM + 1 GiB"
 [ "$(stat -c %U "/dev/vfio/$group")" = libvirt-qemu ] || fail "/dev/vfio/$group is not libvirt-qemu's"
 expect_vf "$pf" "$index" "link/ether $mac "
 expect_vf "$pf" "$index" ", vlan 150[,]"

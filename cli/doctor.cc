@@ -367,6 +367,10 @@ void check_pools(const HostConfig& config, const DoctorInputs& inputs,
       auto pf = topology.pf(address->to_string());
       if (!pf) {
         const bool not_sriov = pf.error().kind == ErrorKind::policy;
+        // Without an IOMMU no device has a group, and reading the PF's VFs fails on that:
+        // the fix is the iommu check's, not something about this PF.
+        auto groups = inputs.sysfs.list("kernel/iommu_groups");
+        const bool no_iommu = !groups || groups->empty();
         checks.push_back(failed(
             name, pf.error().message,
             not_sriov ? "use a PF with SR-IOV (sriov_totalvfs in /sys/bus/pci/devices/" +
@@ -374,7 +378,8 @@ void check_pools(const HostConfig& config, const DoctorInputs& inputs,
                             "), enable SR-IOV in the firmware setup, or give this pool mode = "
                             "\"pf\" in " +
                             inputs.config_path
-                      : "check /sys/bus/pci/devices/" + address->to_string()));
+            : no_iommu ? "turn the IOMMU on first (see the iommu check)"
+                       : "check /sys/bus/pci/devices/" + address->to_string()));
         continue;
       }
       if (pf->name.empty()) {

@@ -148,6 +148,19 @@ TEST_F(DoctorTest, NoIommuGroupsFailsWithTheKernelCommandLineFix) {
   EXPECT_THAT(iommu.fix, HasSubstr("update-grub"));
 }
 
+TEST_F(DoctorTest, APfWhoseVfsHaveNoIommuGroupPointsAtTheIommuCheck) {
+  // A host booted with intel_iommu=off: no groups at all (the lab's scenario 13).
+  for (const auto& entry : std::filesystem::directory_iterator(sys() / "kernel/iommu_groups"))
+    std::filesystem::remove_all(entry.path());
+  for (int i = 0; i < 7; ++i)
+    std::filesystem::remove(sys() / "bus/pci/devices" / bed.vf(i).to_string() / "iommu_group");
+  const DoctorCheck pf = check("pf provider/enp1s0");
+  EXPECT_EQ(pf.status, CheckStatus::failed);
+  EXPECT_THAT(pf.found, HasSubstr("has no IOMMU group"));
+  EXPECT_EQ(pf.fix, "turn the IOMMU on first (see the iommu check)");
+  EXPECT_EQ(check("iommu").status, CheckStatus::failed);
+}
+
 TEST_F(DoctorTest, IntelIommuWithoutInterruptRemappingFails) {
   ASSERT_TRUE(bed.tree().write_file(kIommuUnit, std::string(kEcapWithoutIr) + "\n"));
   const DoctorCheck ir = check("interrupt-remapping");

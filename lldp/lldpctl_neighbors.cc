@@ -2,7 +2,22 @@
 
 #include <dlfcn.h>
 
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
 #include "util/printable.h"
+
+// liblldpctl's types, at global scope as the C library declares them: a function called through
+// a pointer must have exactly the pointer's type (UBSan's -fsanitize=function checks it).
+struct lldpctl_conn_t;
+struct lldpctl_atom_t;
+struct lldpctl_atom_iter_t;
+using lldpctl_send_callback = ssize_t (*)(lldpctl_conn_t* conn, const uint8_t* data, size_t length,
+                                          void* user_data);
+using lldpctl_recv_callback = ssize_t (*)(lldpctl_conn_t* conn, const uint8_t* data, size_t length,
+                                          void* user_data);
 
 namespace vfhook {
 namespace {
@@ -12,9 +27,6 @@ namespace {
 // values of the keys and errors are those of lldpctl.h in Debian 12's liblldpctl-dev
 // 1.0.16-1+deb12u1 (the enum values are part of the .so.4 ABI; lldpctl_key_t and
 // lldpctl_error_t are C enums, passed as int).
-struct lldpctl_conn_t;
-struct lldpctl_atom_t;
-struct lldpctl_atom_iter_t;
 
 enum LldpctlKey : int {
   lldpctl_k_interface_name = 1000,
@@ -37,7 +49,8 @@ enum LldpctlKey : int {
 constexpr int kLldpctlErrCannotConnect = -504;  // LLDPCTL_ERR_CANNOT_CONNECT
 
 struct LldpctlApi {
-  lldpctl_conn_t* (*new_conn)(void* send, void* recv, void* user_data);
+  lldpctl_conn_t* (*new_conn)(lldpctl_send_callback send, lldpctl_recv_callback recv,
+                              void* user_data);
   int (*release)(lldpctl_conn_t*);
   void (*log_callback)(void (*)(int severity, const char* message));
   int (*last_error)(lldpctl_conn_t*);

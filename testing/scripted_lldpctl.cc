@@ -4,6 +4,8 @@
 // functions below (found with dlsym on the same, still loaded, library). It counts live atom
 // references and connections, so a test sees that vfctl drops every reference it was given
 // and releases its connection.
+#include <sys/types.h>
+
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -104,7 +106,9 @@ __attribute__((visibility("default"))) int scripted_lldpctl_live_connections() {
 
 // ---- the liblldpctl API ----
 
-__attribute__((visibility("default"))) lldpctl_conn_t* lldpctl_new(void*, void*, void*) {
+__attribute__((visibility("default"))) lldpctl_conn_t* lldpctl_new(
+    ssize_t (*)(lldpctl_conn_t*, const uint8_t*, size_t, void*),
+    ssize_t (*)(lldpctl_conn_t*, const uint8_t*, size_t, void*), void*) {
   ++script.live_connections;
   return new lldpctl_conn_t;
 }

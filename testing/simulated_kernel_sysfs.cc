@@ -68,7 +68,7 @@ SimulatedKernelSysfs::SimulatedKernelSysfs(fs::path sys_root, fs::path dev_root)
 
 Status SimulatedKernelSysfs::write(std::string_view path, std::string_view value) {
   VF_ASSIGN(full, resolve(path));
-  if (!exists(path)) return fail(errno_error(ENOENT, "write " + full.string()));
+  if (!exists(path)) return fail(errno_error(ENOENT, "write " + full));
   const std::string_view arg = trim_newline(value);
   const auto parts = split(path);
   Status reaction = ok();

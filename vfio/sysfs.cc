@@ -22,14 +22,16 @@ std::string shown(std::string_view path) {
 
 }  // namespace
 
-DirSysfs::DirSysfs(std::filesystem::path root) : root_(std::move(root)) {}
+DirSysfs::DirSysfs(std::filesystem::path root)
+    : root_(std::move(root)), root_prefix_(root_.string()) {
+  if (!root_prefix_.empty() && root_prefix_.back() != '/') root_prefix_ += '/';
+}
 
-Result<std::filesystem::path> DirSysfs::resolve(std::string_view path) const {
+Result<std::string> DirSysfs::resolve(std::string_view path) const {
   if (path.empty() || path.front() == '/') {
     return fail(ErrorKind::invalid_input,
                 "refusing sysfs path '" + shown(path) + "': it must be relative to the root");
   }
-  std::filesystem::path out = root_;
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
@@ -39,29 +41,31 @@ Result<std::filesystem::path> DirSysfs::resolve(std::string_view path) const {
       return fail(ErrorKind::invalid_input,
                   "refusing sysfs path '" + shown(path) + "': empty, '.' or '..' component");
     }
-    out /= std::string(part);
     start = end + 1;
   }
+  std::string out;
+  out.reserve(root_prefix_.size() + path.size());
+  out.append(root_prefix_).append(path);
   return out;
 }
 
 Result<std::string> DirSysfs::read(std::string_view path) {
   VF_ASSIGN(full, resolve(path));
   Fd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail(errno_error(errno, "read " + full.string()));
+  if (!fd) return fail(errno_error(errno, "read " + full));
   std::string out;
   char buf[kMaxRead + 1];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(errno_error(errno, "read " + full.string()));
+      return fail(errno_error(errno, "read " + full));
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > kMaxRead) {
       return fail(ErrorKind::invalid_input,
-                  "read " + full.string() + ": longer than 4096 bytes, not a sysfs attribute");
+                  "read " + full + ": longer than 4096 bytes, not a sysfs attribute");
     }
   }
   if (!out.empty() && out.back() == '\n') out.pop_back();
@@ -74,17 +78,17 @@ Status DirSysfs::write(std::string_view path, std::string_view value) {
   // shell's `echo x > attr` does too: sysfs ignores it, and a plain file in a fake tree
   // then holds exactly the last value written.
   Fd fd(::open(full.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-  if (!fd) return fail(errno_error(errno, "write " + full.string()));
+  if (!fd) return fail(errno_error(errno, "write " + full));
   ssize_t n;
   do {
     n = ::write(fd.get(), value.data(), value.size());
   } while (n < 0 && errno == EINTR);
   int err = errno;
   fd.reset();
-  if (n < 0) return fail(errno_error(err, "write '" + shown(value) + "' to " + full.string()));
+  if (n < 0) return fail(errno_error(err, "write '" + shown(value) + "' to " + full));
   if (static_cast<size_t>(n) != value.size()) {
-    return fail(ErrorKind::os, "write '" + shown(value) + "' to " + full.string() +
-                                   ": short write of " + std::to_string(n) + " bytes");
+    return fail(ErrorKind::os, "write '" + shown(value) + "' to " + full + ": short write of " +
+                                   std::to_string(n) + " bytes");
   }
   return ok();
 }
@@ -93,9 +97,9 @@ Result<std::string> DirSysfs::read_link(std::string_view path) {
   VF_ASSIGN(full, resolve(path));
   char buf[kMaxRead];
   ssize_t n = ::readlink(full.c_str(), buf, sizeof buf);
-  if (n < 0) return fail(errno_error(errno, "readlink " + full.string()));
+  if (n < 0) return fail(errno_error(errno, "readlink " + full));
   if (static_cast<size_t>(n) >= sizeof buf) {
-    return fail(ErrorKind::invalid_input, "readlink " + full.string() + ": target too long");
+    return fail(ErrorKind::invalid_input, "readlink " + full + ": target too long");
   }
   return std::string(buf, static_cast<size_t>(n));
 }
@@ -103,7 +107,7 @@ Result<std::string> DirSysfs::read_link(std::string_view path) {
 Result<std::vector<std::string>> DirSysfs::list(std::string_view path) {
   VF_ASSIGN(full, resolve(path));
   DIR* dir = ::opendir(full.c_str());
-  if (!dir) return fail(errno_error(errno, "list " + full.string()));
+  if (!dir) return fail(errno_error(errno, "list " + full));
   std::vector<std::string> names;
   errno = 0;
   while (struct dirent* entry = ::readdir(dir)) {
@@ -113,7 +117,7 @@ Result<std::vector<std::string>> DirSysfs::list(std::string_view path) {
   }
   int err = errno;
   ::closedir(dir);
-  if (err != 0) return fail(errno_error(err, "list " + full.string()));
+  if (err != 0) return fail(errno_error(err, "list " + full));
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -46,11 +46,14 @@ class DirSysfs : public Sysfs {
   [[nodiscard]] const std::filesystem::path& root() const { return root_; }
 
  protected:
-  // root_/path after refusing absolute paths and ".." components.
-  Result<std::filesystem::path> resolve(std::string_view path) const;
+  // root_/path after refusing absolute paths and ".." components. A plain string: building a
+  // std::filesystem::path component by component cost more than the system call it names,
+  // on every sysfs access of the hook's start path.
+  Result<std::string> resolve(std::string_view path) const;
 
  private:
   std::filesystem::path root_;
+  std::string root_prefix_;  // root_ as a string, ending in a slash
 };
 
 }  // namespace vfhook

@@ -205,6 +205,56 @@ Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& s
   return report;
 }
 
+// After a live migration with PERSIST_DEST, libvirt keeps on the destination the SOURCE's
+// persistent definition (from the migration cookie), not the XML the migrate hook rewrote: its
+// VF ports still name this host's VFs. Points them at the VFs the running guest has there (by
+// alias, else by MAC), with the records that name a <hostdev> by address, and defines it.
+// Returns "" when that worked or nothing needed it, else what is left.
+std::string sync_persistent_sources(const std::string& domain, Libvirt& dest,
+                                    const std::string& dest_uri) {
+  auto live_xml = dest.domain_xml(domain, true);
+  auto config_xml = dest.domain_xml(domain, false);
+  if (!live_xml || !config_xml)
+    return "cannot read the definition at " + dest_uri + " to point it at the new VFs: " +
+           (!live_xml ? live_xml.error().message : config_xml.error().message) + ". ";
+  auto live = DomainXml::parse(*live_xml);
+  auto config = DomainXml::parse(*config_xml);
+  if (!live || !config)
+    return "cannot read the definition at " + dest_uri + ": " +
+           (!live ? live.error().message : config.error().message) + ". ";
+  auto records = config->port_records();
+  if (!records)
+    return "the port records at " + dest_uri + " are invalid: " + records.error().message;
+  std::vector<PortRecord> new_records = *records;
+  bool changed = false, records_changed = false;
+  for (const VfPort& port : config->vf_ports()) {
+    const VfPort* running = nullptr;
+    for (const VfPort& candidate : live->vf_ports()) {
+      const bool same = !port.alias.empty() ? candidate.alias == port.alias
+                                            : port.mac && candidate.mac == port.mac;
+      if (same) running = &candidate;
+    }
+    if (!running || !running->host || !port.host || *running->host == *port.host) continue;
+    if (auto set = config->set_host_source(port.ordinal, *running->host); !set)
+      return "cannot point " + port.describe() + " at " + running->host->to_string() + ": " +
+             set.error().message + ". ";
+    changed = true;
+    const PortRecord* record = find_record(*records, port);
+    if (port.kind == PortKind::hostdev && record && record->host && *record->host == *port.host) {
+      new_records[static_cast<size_t>(record - records->data())].host = running->host;
+      records_changed = true;
+    }
+  }
+  if (!changed) return "";
+  if (records_changed)
+    if (auto set = config->set_port_records(new_records); !set)
+      return "cannot update the port records at " + dest_uri + ": " + set.error().message + ". ";
+  if (auto defined = dest.define_xml(config->serialize()); !defined)
+    return "the definition at " + dest_uri + " still names this host's VFs (" +
+           defined.error().message + "); the next start there may be refused. ";
+  return "";
+}
+
 Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& source,
                                      Libvirt& dest, EngineContext& ctx,
                                      const MigrationProgress& progress) {
@@ -238,6 +288,7 @@ Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& s
   else
     report.left_behind +=
         "cannot read the domain at " + request.dest_uri + ": " + there.error().message + ". ";
+  report.left_behind += sync_persistent_sources(request.domain, dest, request.dest_uri);
   leave_source(request.domain, ctx, report);
   report.started = true;
   return report;

@@ -201,7 +201,9 @@ Status FakeLibvirt::migrate(const std::string& name, const std::string& dest_uri
                       ": Hook script execution failed: " + hooked.error().message);
     if (*hooked) xml = **hooked;
   }
-  dest.domains[name].persistent_xml = xml;
+  // As libvirt with PERSIST_DEST: a live migration keeps the source's persistent definition
+  // (sent in the migration cookie), not the XML the hook rewrote.
+  dest.domains[name].persistent_xml = live ? it->second.persistent_xml : xml;
   if (live) dest.domains[name].live_xml = xml;
   domains.erase(it);
   return ok();

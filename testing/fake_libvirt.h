@@ -45,7 +45,8 @@ class FakeLibvirt final : public Libvirt {
                              const std::optional<std::string>& element_xml) override;
   // Hands the domain to the FakeLibvirt registered in `peers` under `dest_uri`: its
   // `migrate_hook` (the destination's hook) gets the XML and may refuse or rewrite it; then the
-  // domain is defined there (running, for live) and gone from here.
+  // domain is defined there (running, for live) and gone from here. Like libvirt, a live
+  // migration defines the SOURCE's persistent XML there, not the hook's.
   Status migrate(const std::string& name, const std::string& dest_uri, MigrationKind kind) override;
 
   // What the destination's migrate hook returns: an error (the migration is aborted with its

@@ -246,9 +246,11 @@ TEST_F(MigrateTest, ANameTakenOnTheDestinationIsRefusedBeforeTheGuestIsShutDown)
   EXPECT_TRUE(source.domains.at("web1").live_xml);
 }
 
-TEST_F(MigrateTest, LiveMoveDropsTheSourceReservationAndReportsTheNewVf) {
+TEST_F(MigrateTest, LiveMoveDropsTheSourceReservationAndFixesTheDefinitionThere) {
   const PortAddition added = add_port_on_source();
   start_on_source();
+  VfRequest other{"db1", "provider", {}, {}};
+  ASSERT_TRUE(reserve_vf(added.vf.vf, other, dest_bed.ctx()));
   // libvirt's release hook on host a when the guest's QEMU ends after the migration.
   ASSERT_TRUE(release_domain("web1", source_bed.ctx()).ok());
   auto moved = migrate(request(MigrationKind::live));
@@ -256,9 +258,19 @@ TEST_F(MigrateTest, LiveMoveDropsTheSourceReservationAndReportsTheNewVf) {
   EXPECT_TRUE(moved->left_behind.empty()) << moved->left_behind;
   ASSERT_EQ(moved->ports.size(), 1u);
   EXPECT_EQ(moved->ports[0].from, added.vf.vf);
-  EXPECT_TRUE(moved->ports[0].to);
+  ASSERT_TRUE(moved->ports[0].to);
+  EXPECT_NE(moved->ports[0].to, added.vf.vf);
   EXPECT_TRUE(source_bed.reservations().empty());
-  EXPECT_TRUE(dest.domains.at("web1").live_xml);
+  ASSERT_TRUE(dest.domains.at("web1").live_xml);
+  // libvirt kept host a's persistent definition there; vfctl pointed it at the new VF, so the
+  // next cold start on host b uses the VF reserved for it.
+  auto config = DomainXml::parse(dest.domains.at("web1").persistent_xml);
+  ASSERT_TRUE(config);
+  ASSERT_EQ(config->vf_ports().size(), 1u);
+  EXPECT_EQ(config->vf_ports()[0].host, moved->ports[0].to);
+  EXPECT_EQ(config->vf_ports()[0].mac, added.mac);
+  EXPECT_EQ(config->port_records()->size(), 1u);
+  EXPECT_EQ(dest.defines.size(), 1u);
   // No marker for a live move: the destination's pool rules decide.
   EXPECT_THAT(source.calls, ::testing::ElementsAre(std::string("migrate web1 ") + kDest + " live"));
 }

@@ -65,7 +65,7 @@ if [ "$role" = b ]; then
   set_failover true
   sync_flag failover-on
   wait_flag a-failover-on 120
-  ping -i 0.2 -W 1 "$ip" >/tmp/ping-across.log 2>&1 &
+  busybox ping -i 0.2 "$ip" >/tmp/ping-across.log 2>&1 &
   ping_pid=$!
   sleep 3
   t0=$SECONDS
@@ -77,7 +77,7 @@ if [ "$role" = b ]; then
   summary=$(grep 'packets transmitted' /tmp/ping-across.log)
   info "ping across the move: $summary"
   echo "$summary" >"$LAB_SYNC/15-ping"
-  received=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) received.*/\1/p')
+  received=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) packets received.*/\1/p')
   [ "${received:-0}" -gt 0 ] || fail "no ping reply from $ip across the live move"
   not_running mover || fail "mover still runs on host b after the live move"
   [ -z "$(vfctl --json status | tr -d ' \n' | grep -o '"domain":"mover"')" ] ||
@@ -123,6 +123,9 @@ if out=$(virsh migrate --live --persistent --undefinesource plain "$uri_b" 2>&1)
 fi
 info "refused: $out"
 state_is plain running || fail "plain stopped after the refused migration"
+if out=$(virsh save plain /var/tmp/plain.save 2>&1); then fail "libvirt saved a guest with a plain VF"; fi
+info "virsh save refused: $out"
+state_is plain running || fail "plain stopped after the refused save"
 remove_guest plain
 
 step "host a: 2b. virsh migrate --live of the teamed guest (b's pool has failover = false)"
@@ -162,6 +165,24 @@ expect_nic_added mover "$mac" 120
 vf_now=$(virsh dumpxml mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
 info "mover's VF on a after the live move: $vf_now; ping from b: $(cat "$LAB_SYNC/15-ping")"
 status_has '"domain":"mover"' || fail "host a holds no VF for mover after the live move"
+vf_config=$(virsh dumpxml --inactive mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+[ "$vf_config" = "$vf_now" ] ||
+  fail "mover's definition on a names $vf_config, the running guest has $vf_now (libvirt keeps the source's definition; vfctl must point it here)"
+
+step "host a: 5. virsh save / restore of the teamed guest (QEMU unplugs the VF for the save)"
+t0=$SECONDS
+out=$(virsh save mover /var/tmp/mover.save 2>&1) || fail "virsh save of the teamed guest failed: $out"
+info "saved in $((SECONDS - t0)) s"
+status_has '"use":"claimed"' && fail "a VF is still claimed after the save"
+t0=$SECONDS
+out=$(virsh restore /var/tmp/mover.save 2>&1) || fail "virsh restore failed: $out"
+info "restored in $((SECONDS - t0)) s"
+state_is mover running || fail "mover does not run after the restore"
+vf_restored=$(virsh dumpxml mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+info "mover's VF: $vf_now before the save, $vf_restored after the restore (its own reservation)"
+[ "$vf_restored" = "$vf_now" ] || fail "the restore moved mover off the VF it had reserved"
+expect_nic_added mover "$mac" 120
+rm -f /var/tmp/mover.save
 remove_guest mover
 # The hook on a reserved the VF when the guest arrived; the domain is gone now: gc drops that.
 vfctl gc | sed 's/^/           | /'

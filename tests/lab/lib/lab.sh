@@ -372,7 +372,7 @@ lab_mgmt_up() {
   ip link set "$nic" up
   hostname "lab-host-${LAB_ROLE:-a}"
   grep -q 'lab-host-a$' /etc/hosts || printf '10.99.0.1\tlab-host-a\n10.99.0.2\tlab-host-b\n' >>/etc/hosts
-  wait_for 60 "the other host on the management network (10.99.0.$other)" ping -c 1 -W 1 "10.99.0.$other"
+  wait_for 60 "the other host on the management network (10.99.0.$other)" busybox ping -c 1 -W 1 "10.99.0.$other"
   info "management network: $nic 10.99.0.$n/24, hostname $(hostname)"
 }
 # lab_libvirt_tcp: libvirtd also listens on TCP 16509 without authentication (only ever on

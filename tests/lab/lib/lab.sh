@@ -277,7 +277,16 @@ lab_pf_setup() {
 lab_scenario=$(basename "$0" .sh)
 sync_flag() { touch "${LAB_SYNC:?}/$lab_scenario-$1"; }
 has_flag() { [ -e "${LAB_SYNC:?}/$lab_scenario-$1" ]; }
-wait_flag() { wait_for "$2" "the other host's '$1'" has_flag "$1"; }
+# wait_flag NAME SECONDS: wait for the other host's flag; fail at once when it failed.
+wait_flag() {
+  local end=$((SECONDS + $2)) other=b
+  [ "${LAB_ROLE:-a}" = b ] && other=a
+  until has_flag "$1"; do
+    [ -e "$LAB_SYNC/$lab_scenario-$other-failed" ] && fail "host $other failed (see its log)"
+    [ $SECONDS -lt $end ] || fail "timed out after $2s waiting for the other host's '$1'"
+    sleep 0.5
+  done
+}
 
 # Host b's part of a two-host scenario: an address on VLAN $1 of its PF, kept up until host a
 # says it is done (or gave up).
@@ -296,6 +305,10 @@ serve_vlan_until_a_done() {
   [ -e "$LAB_SYNC/$lab_scenario-a-failed" ] && fail "host a failed (see its log)"
   step "host b: rx on $pf.$vlan: $(cat "/sys/class/net/$pf.$vlan/statistics/rx_packets") packets"
   step "PASS"
+}
+# Host b: tell a when this scenario fails on b (a's wait_flag gives up at once).
+b_signals_failure() {
+  trap 'rc=$?; [ $rc -eq 0 ] || touch "$LAB_SYNC/$lab_scenario-b-failed"; exit $rc' EXIT
 }
 # Host a: tell b when this scenario ends, however it ends.
 a_signals_done() {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # vfhook scenario 15 (lab-run --hosts 2): migration between two hosts on one provider segment.
-# Host b runs a DHCP server on VLAN 110 that hands out only what `vfctl dhcp-hosts` exported.
+# A DHCP server on VLAN 110 hands out only what `vfctl dhcp-hosts` exported; it runs on host b,
+# on a VF of b's PF (outside the pool), as a server elsewhere on the provider network would.
 #  1. a guest on host a with a teamed VF port on VLAN 110 (virtio standby with the same MAC)
 #     gets its reserved IP by DHCP;
 #  2. `virsh migrate --live` of a guest with a plain VF is refused by libvirt/QEMU on host a;
@@ -19,17 +20,20 @@ mac=52:54:00:aa:15:01 ip=10.77.110.50 uri_a=qemu+tcp://lab-host-a/system uri_b=q
 hostsfile=$LAB_SYNC/15-dhcp-hosts
 pf=$(netdev_of "$(pf_pci)"); [ -n "$pf" ] || fail "no igb PF on host $role"
 
-# The teamed guest: a virtio NIC on the provider bridge (standby) and the VF (primary), one MAC.
+# The teamed guest: a virtio NIC on the provider VLAN (macvtap on PF.110: the standby) and the
+# VF (the primary), one MAC.
 mover_xml() { # VF_PCI
-  l2_xml mover "<interface type='bridge'><mac address='$mac'/><source bridge='br110'/>\
+  l2_xml mover "<interface type='direct'><mac address='$mac'/><source dev='$pf.110' mode='bridge'/>\
 <model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface>\
 $(hostdev_iface "$mac" "$1" no "<vlan><tag id='110'/></vlan><teaming type='transient' persistent='ua-net0'/><alias name='ua-vf0'/>")" \
     "$(ports_metadata "$(port_record $mac provider 110 "ip=\"$ip\"")")" \
     "lab.dhcp=1 lab.hold=forever lab.watch=1"
 }
 set_failover() { # true|false
-  vfhook_default_config "$pf" "failover = $1"
+  vfhook_default_config "$pf" "failover = $1${vf_range:+
+vf_range = \"$vf_range\"}"
 }
+vf_range=""
 lab_mgmt_up
 lab_libvirt_tcp
 vfhook_install
@@ -39,18 +43,21 @@ if [ "$role" = b ]; then
   b_signals_failure
   # What the DHCP server saw, however the scenario ends.
   trap 'rc=$?; [ $rc -eq 0 ] || touch "$LAB_SYNC/$lab_scenario-b-failed"
-    info "br110 rx/tx packets: $(cat /sys/class/net/br110/statistics/rx_packets 2>/dev/null)/$(cat /sys/class/net/br110/statistics/tx_packets 2>/dev/null)"
+    info "DHCP server VF ${server:-?} rx/tx packets: $(cat /sys/class/net/${server:-none}/statistics/rx_packets 2>/dev/null)/$(cat /sys/class/net/${server:-none}/statistics/tx_packets 2>/dev/null)"
     [ -f "$L2_LOGS/dnsmasq.log" ] && tail -n 15 "$L2_LOGS/dnsmasq.log" | sed "s/^/           dnsmasq| /"
     exit $rc' EXIT
-  # b has 4 VFs, a has 7: the guest's VF on a (index 5) has no namesake here.
+  # b has 4 VFs, a has 7: the guest's VF on a (index 5) has no namesake here. VF 3 is the DHCP
+  # server's, outside the pool.
   lab_pf_setup "$pf" 4
+  vf_range=0-2
   set_failover false
-  lab_provider_bridge "$pf" 110 10.77.110.2/24
+  lab_provider_vlan "$pf" 110
+  server=$(lab_vf_host "$pf" 3 110 10.77.110.2/24)
   sync_flag b-ready
   wait_flag dhcp-hosts 600
   cp "$hostsfile" /run/lab-dhcp-hosts
   info "DHCP reservations from host a: $(tr '\n' ' ' </run/lab-dhcp-hosts)"
-  lab_dnsmasq br110 /run/lab-dhcp-hosts 10.77.110.0
+  lab_dnsmasq "$server" /run/lab-dhcp-hosts 10.77.110.0
   sync_flag dhcp-ready
 
   wait_flag moved-to-b 900
@@ -100,7 +107,7 @@ fi
 a_signals_done
 lab_pf_setup "$pf" 7
 set_failover false
-lab_provider_bridge "$pf" 110
+lab_provider_vlan "$pf" 110
 wait_flag b-ready 600
 
 vf=$(vf_pci "$pf" 5)

@@ -402,17 +402,24 @@ lab_libvirt_tcp() {
   systemctl start libvirtd.service
   wait_for 60 "libvirtd" virsh version
 }
-# lab_provider_bridge PF VLAN [ADDR]: bridge br<VLAN> over PF.<VLAN>, for virtio NICs on the
-# provider VLAN (the standby of a VF with failover); ADDR gives the host an address there.
-lab_provider_bridge() {
-  local pf=$1 vlan=$2 br=br$2
-  ip link set "$pf" up
-  ip link add "$br" type bridge 2>/dev/null || true
-  ip link set "$br" up
-  ip link add link "$pf" name "$pf.$vlan" type vlan id "$vlan" 2>/dev/null || true
-  ip link set "$pf.$vlan" master "$br"
-  ip link set "$pf.$vlan" up
-  [ -z "${3:-}" ] || ip addr replace "$3" dev "$br"
+# lab_provider_vlan PF VLAN: PF.<VLAN>, the lower device of macvtap NICs on the provider VLAN
+# (the virtio standby of a VF with failover)
+lab_provider_vlan() {
+  ip link set "$1" up
+  ip link add link "$1" name "$1.$2" type vlan id "$2" 2>/dev/null || true
+  ip link set "$1.$2" up
+}
+# lab_vf_host PF INDEX VLAN ADDR: VF INDEX of PF as a host on the provider VLAN (its netdev
+# in the host, with ADDR), as a server in the provider network would be; prints the netdev
+lab_vf_host() {
+  local net
+  ip link set "$1" vf "$2" vlan "$3" || fail "cannot set VLAN $3 on VF $2 of $1"
+  net=$(netdev_of "$(vf_pci "$1" "$2")")
+  [ -n "$net" ] || fail "VF $2 of $1 has no netdev (igbvf)"
+  ip addr replace "$4" dev "$net"
+  ip link set "$net" up
+  wait_for 20 "carrier on $net" has_carrier "$net"
+  echo "$net"
 }
 # lab_dnsmasq IFACE HOSTSFILE NETWORK: a DHCP server that answers only the MACs HOSTSFILE lists
 # (dnsmasq's "static" range), re-reading it on SIGHUP

@@ -189,8 +189,9 @@ Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& s
                             " until it expires: " + unmarked.error().message + ". ";
   }
   leave_source(request.domain, ctx, report);
-  progress(name + " is defined at " + request.dest_uri + ":\n" +
-           move_lines(report, request.dest_uri));
+  std::string moves = move_lines(report, request.dest_uri);
+  if (!moves.empty()) moves.pop_back();  // the progress line ends there
+  progress(name + " is defined at " + request.dest_uri + (moves.empty() ? "" : ":\n" + moves));
 
   if (request.start) {
     progress("starting " + name + " at " + request.dest_uri);

@@ -83,12 +83,23 @@ if [ "$role" = b ]; then
   sleep 3
   t0=$SECONDS
   out=$(vfctl migrate mover "$uri_a" --live 2>&1) || { echo "$out"; kill $ping_pid; fail "vfctl migrate --live failed"; }
-  info "vfctl migrate --live took $((SECONDS - t0)) s:"
+  move_seconds=$((SECONDS - t0))
+  info "vfctl migrate --live took $move_seconds s:"
   echo "$out" | sed 's/^/           | /'
   sleep 10
   kill -INT $ping_pid; wait $ping_pid 2>/dev/null || true
   summary=$(grep 'packets transmitted' /tmp/ping-across.log)
   info "ping across the move: $summary"
+  # Which echo requests went unanswered, as seconds since the first (the move ran from 3 s on).
+  sent=$(echo "$summary" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
+  lost=$(awk -v n="${sent:-0}" -F'seq=' '/bytes from/ { split($2, a, " "); seen[a[1]] = 1 }
+    END { from = -1
+          for (i = 0; i < n; i++) {
+            if (!(i in seen)) { if (from < 0) from = i }
+            else if (from >= 0) { printf "%.1f-%.1fs ", from * 0.2, (i - 1) * 0.2; from = -1 } }
+          if (from >= 0) printf "%.1f-%.1fs", from * 0.2, (n - 1) * 0.2 }' /tmp/ping-across.log)
+  info "unanswered: ${lost:-none} (the move: 3.0-$((3 + move_seconds)).0s)"
+  summary="$summary; unanswered ${lost:-none}; move 3-$((3 + move_seconds)) s"
   echo "$summary" >"$LAB_SYNC/15-ping"
   received=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) packets received.*/\1/p')
   [ "${received:-0}" -gt 0 ] || fail "no ping reply from $ip across the live move"
@@ -183,7 +194,20 @@ vf_config=$(virsh dumpxml --inactive mover | grep -A6 "<interface type='hostdev'
 
 step "host a: 5. virsh save / restore of the teamed guest (QEMU unplugs the VF for the save)"
 t0=$SECONDS
-out=$(virsh save mover /var/tmp/mover.save 2>&1) || fail "virsh save of the teamed guest failed: $out"
+virsh save mover /var/tmp/mover.save >/tmp/save.out 2>&1 &
+save_pid=$!
+for _ in $(seq 1 24); do
+  kill -0 $save_pid 2>/dev/null || break
+  sleep 5
+  info "saving: $(virsh domjobinfo mover 2>/dev/null | grep -E 'Job type|Operation|Memory processed|Time elapsed' | tr -s ' ' | tr '\n' ';')"
+done
+if kill -0 $save_pid 2>/dev/null; then
+  virsh domjobabort mover >/dev/null 2>&1 || true
+  wait $save_pid || true
+  tr -d '\r' <"$L2_LOGS/mover.serial" | grep -a 'LAB-NIC' | tail -3 | sed 's/^/           serial| /'
+  fail "virsh save of the teamed guest did not finish within 120 s: $(cat /tmp/save.out)"
+fi
+wait $save_pid || fail "virsh save of the teamed guest failed: $(cat /tmp/save.out)"
 info "saved in $((SECONDS - t0)) s"
 status_has '"use":"claimed"' && fail "a VF is still claimed after the save"
 t0=$SECONDS

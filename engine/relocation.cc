@@ -407,7 +407,7 @@ Relocation relocate_domain(const std::string& domain_name, const DomainXml& doma
     ctx.log.info("domain " + printable(domain_name, 255) + ": cold-move marker, expires " +
                  std::to_string((*marker)->expires) +
                  (marker_expired ? " (expired: ignored)" : " (the move is offline)") +
-                 "; removed from the definition handed on");
+                 "; it is not handed on");
   for (int attempt = 1; attempt <= kRelocationAttempts; ++attempt) {
     // A new Relocator each time: it reads sysfs and the store afresh.
     AttemptResult result =

@@ -99,14 +99,15 @@ Refusal failover_refusal(const std::string& who, const std::string& domain, cons
       marker_expired ? " The domain's cold-move marker has expired, so this may be a live move."
                      : "";
   if (arrival == Arrival::restore)
-    return {who, why + ": a saved guest with such a port was saved live." + expired +
-                     " Set failover = true for pool '" + pool.name +
-                     "' on this host to restore it, or discard the saved state and start the "
-                     "domain afresh."};
-  return {who, "live migration refused: " + why + "." + expired +
-                   " Move it cold with `vfctl "
-                   "migrate " +
-                   domain + " DEST_URI --cold`, or set failover = true for pool '" + pool.name +
+    return {who, why +
+                     ": the guest was saved running, its VF unplugged as for a live "
+                     "migration." +
+                     expired + " Set failover = true for pool '" + pool.name +
+                     "' on this host to restore it, or start the domain afresh without the "
+                     "saved state."};
+  return {who, "live migration refused: " + why + "." + expired + " Move it cold with " +
+                   "`vfctl migrate " + domain +
+                   " DEST_URI --cold`, or set failover = true for pool '" + pool.name +
                    "' on both hosts."};
 }
 
@@ -155,13 +156,13 @@ class Relocator {
     return relocation;
   }
   [[nodiscard]] std::string shown() const { return printable(name_, 255); }
-
-  const std::string& name_;
-  // A teamed port (virtio failover) may arrive live; whether its pool here allows that.
+  // A teamed port (virtio failover) may be arriving live: refused unless its pool here allows
+  // that or a cold-move marker says the move is offline.
   [[nodiscard]] bool live_failover_refused(const VfPort& port, const Pool& pool) const {
     return port.teamed() && !pool.failover && !cold_;
   }
 
+  const std::string& name_;
   const DomainXml& domain_;
   Arrival arrival_;
   bool cold_;

@@ -563,9 +563,10 @@ TEST(Failover, RestoreOfATeamedPortFollowsTheMigrateRules) {
   Relocation refused = restore_domain("web1", parse(xml), bed.ctx());
   ASSERT_EQ(refused.outcome.status, Outcome::Status::refused) << why(refused);
   EXPECT_THAT(why(refused), HasSubstr("pool 'provider' on this host does not allow live "
-                                      "migration (failover = false): a saved guest with such a "
-                                      "port was saved live. Set failover = true for pool "
-                                      "'provider' on this host to restore it"));
+                                      "migration (failover = false): the guest was saved "
+                                      "running, its VF unplugged as for a live migration. Set "
+                                      "failover = true for pool 'provider' on this host to "
+                                      "restore it"));
   EXPECT_THAT(why(refused), Not(HasSubstr("vfctl migrate")));
 
   bed.set_config(kFailoverPoolToml);

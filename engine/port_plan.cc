@@ -144,6 +144,16 @@ class FailoverPairs {
           {who, "its " + teaming + " cannot be checked: " + error_ + ". Fix the domain XML."});
       return;
     }
+    // One virtio interface stands in for one VF: QEMU pairs a failover primary with one
+    // standby.
+    if (auto [first, inserted] = partnered_.emplace(alias, who); !inserted) {
+      refusals.push_back({who, "its " + teaming + " names the same virtio interface as " +
+                                   first->second +
+                                   "; each VF needs a virtio partner of its own. Give this "
+                                   "VF interface its own virtio interface, or remove its "
+                                   "<teaming>."});
+      return;
+    }
     const PlainInterface* partner = nullptr;
     for (const PlainInterface& iface : interfaces_)
       if (iface.alias == alias) partner = &iface;
@@ -237,6 +247,7 @@ class FailoverPairs {
   std::string error_;
   std::vector<PlainInterface> interfaces_;
   std::vector<GuestPciDevice> devices_;
+  std::map<std::string, std::string> partnered_;  // persistent alias -> the first VF port
 };
 
 }  // namespace

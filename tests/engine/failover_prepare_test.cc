@@ -146,6 +146,28 @@ TEST_F(FailoverPrepare, TheRootBusIsRefused) {
                                        "00), where QEMU cannot unplug it"));
 }
 
+TEST_F(FailoverPrepare, TwoVfsTeamedWithOneVirtioInterfaceAreRefused) {
+  Pair pair;
+  char source[128];
+  std::snprintf(source, sizeof source,
+                "<address type='pci' domain='0x0000' bus='0x%02x' slot='0x%02x' "
+                "function='0x%x'/>",
+                bed.vf(3).bus, bed.vf(3).slot, bed.vf(3).function);
+  pair.more_devices = std::string(
+                          "<interface type='hostdev' managed='no'><mac "
+                          "address='52:54:00:aa:00:03'/><source>") +
+                      source +
+                      "</source><vlan><tag id='120'/></vlan><teaming type='transient' "
+                      "persistent='ua-virtio0'/><alias name='ua-sriov1'/></interface>";
+  // The second VF's record (alias ua-sriov1) is missing: a VF of the pool without one is still
+  // the pool's, and its VLAN tag is checked.
+  EXPECT_THAT(prepare(pair),
+              HasSubstr("interface 52:54:00:aa:00:03 (PF enp1s0 VF 3, 0000:01:10.6): its "
+                        "<teaming type='transient' persistent='ua-virtio0'> names the same "
+                        "virtio interface as interface 52:54:00:aa:00:01 (PF enp1s0 VF 2, "
+                        "0000:01:10.4)"));
+}
+
 // Every mistake is reported at once, so one edit fixes them all.
 TEST_F(FailoverPrepare, SeveralMistakesAreAllReported) {
   Pair pair;

@@ -200,9 +200,12 @@ class DomainXml {
   std::unique_ptr<Impl> impl_;
 };
 
-// The element virDomainSetMetadata takes for the marker (key kMoveNamespacePrefix, uri
-// kMoveNamespace): <vfmove:move xmlns:vfmove="urn:vfhook:move:1" mode="offline"
-// expires="..."/>, built with libxml2. Refuses expires <= 0.
+// The text virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT, text, key kMoveNamespacePrefix,
+// uri kMoveNamespace, VIR_DOMAIN_AFFECT_CONFIG) takes for the marker: <move mode="offline"
+// expires="..."/>, WITHOUT a namespace: libvirt puts the element into `uri` with prefix `key`
+// itself (its xmlNewNs fails on an element that already declares that prefix), and stores
+// <vfmove:move xmlns:vfmove="urn:vfhook:move:1" .../>, which move_marker() reads. Built with
+// libxml2. Refuses expires <= 0.
 Result<std::string> render_move_marker(const MoveMarker& marker);
 
 // Finds the record that describes a port: by alias, by MAC (interfaces), or by host address

@@ -371,8 +371,7 @@ Result<std::string> render_move_marker_element(const MoveMarker& marker) {
   if (!doc) return fail(ErrorKind::internal, "libxml2 could not allocate a document");
   xmlNode* move = xmlNewDocNode(doc.get(), nullptr, x(kMoveElement), nullptr);
   xmlDocSetRootElement(doc.get(), move);
-  xmlNs* ns = xmlNewNs(move, x(kMoveNamespace), x(kMoveNamespacePrefix));
-  xmlSetNs(move, ns);
+  // No namespace here: virDomainSetMetadata injects kMoveNamespace with the key it is given.
   set_attribute(move, "mode", kMoveModeOffline);
   set_attribute(move, "expires", std::to_string(marker.expires));
   xmlnode::BufferPtr buffer(xmlBufferCreate());

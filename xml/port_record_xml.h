@@ -49,7 +49,7 @@ Status check_one_device_per_record(const std::vector<PortRecord>& records,
 Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root);
 // Unlinks every element of kMoveNamespace under <metadata>; true when there was one.
 bool remove_move_markers(xmlNode* root);
-// The marker element as text, for virDomainSetMetadata.
+// The marker element as text, without a namespace, for virDomainSetMetadata (which adds it).
 Result<std::string> render_move_marker_element(const MoveMarker& marker);
 
 }  // namespace vfhook

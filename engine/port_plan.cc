@@ -1,6 +1,7 @@
 #include "engine/port_plan.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "util/printable.h"
@@ -124,6 +125,130 @@ void check_port_policy(const std::string& who, const VfPort& port, const PortRec
                                  " is not a unicast address; give the interface a unicast MAC."});
   }
 }
+
+// virtio-net failover pairs (the VF interface with <teaming type='transient' persistent=A>
+// and the virtio interface with alias A and <teaming type='persistent'/>), checked at prepare:
+// QEMU starts with a broken pair, and the guest finds out at the first migration. The
+// domain's other interfaces and guest addresses are read once, and only for a teamed port.
+class FailoverPairs {
+ public:
+  explicit FailoverPairs(const DomainXml& domain) : domain_(domain) {}
+
+  void check(const std::string& who, const VfPort& port, std::vector<Refusal>& refusals) {
+    if (!port.teamed()) return;
+    if (!read_) read();
+    const std::string& alias = *port.teaming_persistent;
+    const std::string teaming = "<teaming type='transient' persistent='" + alias + "'>";
+    if (!error_.empty()) {
+      refusals.push_back(
+          {who, "its " + teaming + " cannot be checked: " + error_ + ". Fix the domain XML."});
+      return;
+    }
+    // One virtio interface stands in for one VF: QEMU pairs a failover primary with one
+    // standby.
+    if (auto [first, inserted] = partnered_.emplace(alias, who); !inserted) {
+      refusals.push_back({who, "its " + teaming + " names the same virtio interface as " +
+                                   first->second +
+                                   "; each VF needs a virtio partner of its own. Give this "
+                                   "VF interface its own virtio interface, or remove its "
+                                   "<teaming>."});
+      return;
+    }
+    const PlainInterface* partner = nullptr;
+    for (const PlainInterface& iface : interfaces_)
+      if (iface.alias == alias) partner = &iface;
+    if (partner == nullptr) {
+      const bool names_vf = std::any_of(domain_.vf_ports().begin(), domain_.vf_ports().end(),
+                                        [&](const VfPort& p) { return p.alias == alias; });
+      refusals.push_back(
+          {who, "its " + teaming + " names " +
+                    (names_vf ? "another VF port; the persistent side of virtio-net failover "
+                                "is a virtio interface"
+                              : "no interface of the domain") +
+                    ". Give the virtio interface with this port's MAC <alias name='" + alias +
+                    "'/> and <teaming type='persistent'/>, or remove <teaming> from this VF "
+                    "interface."});
+      return;
+    }
+    if (!partner->teaming_persistent) {
+      refusals.push_back({who, "its " + teaming + " names " + partner->describe() +
+                                   ", which has no <teaming type='persistent'/>: QEMU would not "
+                                   "pair them. Add <teaming type='persistent'/> to " +
+                                   partner->describe() + "."});
+      return;
+    }
+    if (!partner->model.empty() && partner->model.rfind("virtio", 0) != 0) {
+      refusals.push_back({who, "its failover partner " + partner->describe() + " has model '" +
+                                   partner->model +
+                                   "'; virtio-net failover needs <model type='virtio'/> there."});
+    }
+    if (!port.mac || !partner->mac || *port.mac != *partner->mac) {
+      refusals.push_back(
+          {who, "its MAC (" + (port.mac ? port.mac->to_string() : std::string("none")) +
+                    ") and its failover partner " + partner->describe() + "'s (" +
+                    (partner->mac ? partner->mac->to_string() : std::string("none")) +
+                    ") differ: the guest's failover driver pairs the two by MAC. Give both "
+                    "interfaces the same <mac address>."});
+    }
+    if (port.guest_address) check_own_bus(who, *port.guest_address, refusals);
+  }
+
+ private:
+  void read() {
+    read_ = true;
+    auto interfaces = domain_.plain_interfaces();
+    if (!interfaces) {
+      error_ = interfaces.error().message;
+      return;
+    }
+    interfaces_ = std::move(*interfaces);
+    auto devices = domain_.guest_pci_devices();
+    if (!devices) {
+      error_ = devices.error().message;
+      return;
+    }
+    devices_ = std::move(*devices);
+  }
+
+  // QEMU unplugs the VF at migration by the hotplug slot it sits in: a pcie-root-port of its
+  // own. A device beside it on the same bus, or the root bus (no hotplug at all), breaks that.
+  void check_own_bus(const std::string& who, const PciAddress& at, std::vector<Refusal>& refusals) {
+    std::string others;
+    bool self_seen = false;
+    for (const GuestPciDevice& device : devices_) {
+      if (device.address.domain != at.domain || device.address.bus != at.bus) continue;
+      if (device.address == at && !self_seen) {
+        self_seen = true;  // the VF interface itself
+        continue;
+      }
+      if (!others.empty()) others += ", ";
+      others += device.describe();
+    }
+    char bus[8];
+    std::snprintf(bus, sizeof bus, "%02x", at.bus);
+    if (at.bus == 0) {
+      refusals.push_back({who, "its guest address " + at.to_string() +
+                                   " is on the root bus (bus 00), where QEMU cannot unplug it "
+                                   "at migration. Put the VF interface on a pcie-root-port of "
+                                   "its own, or remove its <address> and let libvirt place it."});
+    } else if (!others.empty()) {
+      refusals.push_back({who, "its guest address " + at.to_string() + " shares bus " + bus +
+                                   " with " + others +
+                                   ": QEMU unplugs the VF at migration through a pcie-root-port "
+                                   "of its own. Move the other devices off bus " +
+                                   bus +
+                                   ", or remove the VF interface's <address> and let "
+                                   "libvirt give it a root port."});
+    }
+  }
+
+  const DomainXml& domain_;
+  bool read_ = false;
+  std::string error_;
+  std::vector<PlainInterface> interfaces_;
+  std::vector<GuestPciDevice> devices_;
+  std::map<std::string, std::string> partnered_;  // persistent alias -> the first VF port
+};
 
 }  // namespace
 
@@ -249,6 +374,12 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
   PciTopology topology(ctx.sysfs);
   plan.pools = resolve_pool_pfs(ctx.config, ctx.sysfs);
   const PoolPfs& pools = plan.pools;
+  FailoverPairs failover(domain);
+  // The pairing is checked before QEMU starts (prepare, and the migrate hook's check of the
+  // definition it hands on); start and reconnect see a domain that already passed.
+  auto check_failover = [&](const std::string& who, const VfPort& port) {
+    if (stage == Stage::prepare) failover.check(who, port, plan.refusals);
+  };
   auto unknown_pool = [](const std::string& who, const PortRecord& record) {
     return Refusal{who, "its port record names pool '" + record.pool +
                             "', which this host does not define. Fix the record or add the "
@@ -274,6 +405,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       }
       std::optional<Vlan> vlan;
       check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
+      check_failover(who, port);
       if (std::find(plan.libvirt_chooses_from.begin(), plan.libvirt_chooses_from.end(), pool) ==
           plan.libvirt_chooses_from.end())
         plan.libvirt_chooses_from.push_back(pool);
@@ -397,6 +529,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
     std::optional<Vlan> vlan;
     size_t refusals_before = plan.refusals.size();
     check_port_policy(who, port, record, *pool, ctx.config, vlan, plan.refusals);
+    check_failover(who, port);
     if (plan.refusals.size() != refusals_before) continue;
 
     if (port.kind == PortKind::hostdev) {

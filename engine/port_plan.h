@@ -6,6 +6,13 @@
 // prepare (plain <hostdev> VFs: MAC and VLAN, which libvirt does not set there) and at start
 // (what libvirt cannot: VLAN QoS and 802.1ad, spoofchk, trust, link state, rates). Every policy
 // violation becomes a Refusal; the caller refuses the whole domain if there is any.
+//
+// At Stage::prepare a teamed VF port (virtio-net failover: <teaming type='transient'
+// persistent='ua-X'>) is also checked against its partner: an <interface> with alias ua-X and
+// <teaming type='persistent'/> (model virtio when it names one), the same MAC as the VF
+// interface, and, when the VF interface has a guest PCI address, a bus of its own (no other
+// device on it, and not the root bus), so that QEMU can unplug it at migration. The pool's
+// `failover` switch plays no part here: it governs arrival by migration, not starting.
 #pragma once
 
 #include <map>

@@ -88,10 +88,42 @@ const char* verb(Arrival arrival) {
   return arrival == Arrival::migrate ? "migration" : "restore";
 }
 
+// A teamed port arriving in a pool that does not allow live migration, without a cold-move
+// marker that vouches for an offline move.
+Refusal failover_refusal(const std::string& who, const std::string& domain, const Pool& pool,
+                         Arrival arrival, bool marker_expired) {
+  const std::string why =
+      "it is a VF with virtio failover (<teaming type='transient'>), and pool '" + pool.name +
+      "' on this host does not allow live migration (failover = false)";
+  const std::string expired =
+      marker_expired ? " The domain's cold-move marker has expired, so this may be a live move."
+                     : "";
+  if (arrival == Arrival::restore)
+    return {who, why +
+                     ": the guest was saved running, its VF unplugged as for a live "
+                     "migration." +
+                     expired + " Set failover = true for pool '" + pool.name +
+                     "' on this host to restore it, or start the domain afresh without the "
+                     "saved state."};
+  return {who, "live migration refused: " + why + "." + expired + " Move it cold with " +
+                   "`vfctl migrate " + domain +
+                   " DEST_URI --cold`, or set failover = true for pool '" + pool.name +
+                   "' on both hosts."};
+}
+
 class Relocator {
  public:
-  Relocator(const std::string& name, const DomainXml& domain, Arrival arrival, EngineContext& ctx)
-      : name_(name), domain_(domain), arrival_(arrival), ctx_(ctx), topology_(ctx.sysfs) {}
+  // `cold`: the domain carries a valid, unexpired cold-move marker (an offline migration);
+  // `marker_expired`: it carries one that has expired (for the refusal's text).
+  Relocator(const std::string& name, const DomainXml& domain, Arrival arrival, bool cold,
+            bool marker_expired, EngineContext& ctx)
+      : name_(name),
+        domain_(domain),
+        arrival_(arrival),
+        cold_(cold),
+        marker_expired_(marker_expired),
+        ctx_(ctx),
+        topology_(ctx.sysfs) {}
 
   // Runs once per object.
   AttemptResult attempt();
@@ -124,10 +156,17 @@ class Relocator {
     return relocation;
   }
   [[nodiscard]] std::string shown() const { return printable(name_, 255); }
+  // A teamed port (virtio failover) may be arriving live: refused unless its pool here allows
+  // that or a cold-move marker says the move is offline.
+  [[nodiscard]] bool live_failover_refused(const VfPort& port, const Pool& pool) const {
+    return port.teamed() && !pool.failover && !cold_;
+  }
 
   const std::string& name_;
   const DomainXml& domain_;
   Arrival arrival_;
+  bool cold_;
+  bool marker_expired_;
   EngineContext& ctx_;
   PciTopology topology_;
   Holdings holdings_;
@@ -157,10 +196,13 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
     // pool and VLAN can be checked now.
     if (!record) return ok();
     const Pool* pool = ctx_.config.find_pool(record->pool);
-    if (!pool)
+    if (!pool) {
       refusals_.push_back(missing_pool(who, port, record, ctx_.config));
-    else
+    } else {
+      if (live_failover_refused(port, *pool))
+        refusals_.push_back(failover_refusal(who, shown(), *pool, arrival_, marker_expired_));
       check_port_against_pool(who, port, record, *pool, ctx_.config, refusals_);
+    }
     return ok();
   }
   if (!port.host) return ok();  // only network ports lack one
@@ -216,6 +258,8 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
   }
 
   const size_t before = refusals_.size();
+  if (live_failover_refused(port, *pool))
+    refusals_.push_back(failover_refusal(who, shown(), *pool, arrival_, marker_expired_));
   check_port_against_pool(who, port, record, *pool, ctx_.config, refusals_);
   if (refusals_.size() != before) return ok();
 
@@ -270,7 +314,8 @@ AttemptResult Relocator::attempt() {
   // of every record that named a moved <hostdev> by its old address.
   auto copy = DomainXml::parse(domain_.serialize());
   if (!copy) return {failed(copy.error().with_context("the domain XML, read again"))};
-  bool changed = false;
+  // The cold-move marker was for this arrival only: it must not travel on to the next.
+  bool changed = copy->remove_move_marker();
   std::vector<PortRecord> new_records = *records;
   bool records_changed = false;
   for (const Choice& choice : choices_) {
@@ -346,9 +391,28 @@ AttemptResult Relocator::attempt() {
 Relocation relocate_domain(const std::string& domain_name, const DomainXml& domain, Arrival arrival,
                            EngineContext& ctx) {
   if (domain.vf_ports().empty()) return {};
+  auto marker = domain.move_marker();
+  if (!marker) {
+    Relocation relocation;
+    relocation.outcome = Outcome::refused_by(
+        {{"", marker.error().message +
+                  ". vfhook cannot tell whether this is a cold move. Remove the marker on the "
+                  "source (`virsh metadata " +
+                  printable(domain_name, 255) + " " + kMoveNamespace +
+                  " --config --remove`) and retry with `vfctl migrate --cold`."}});
+    return relocation;
+  }
+  const bool marker_expired = *marker && (*marker)->expired_at(ctx.clock.wall_now());
+  const bool cold = *marker && !marker_expired;
+  if (*marker)
+    ctx.log.info("domain " + printable(domain_name, 255) + ": cold-move marker, expires " +
+                 std::to_string((*marker)->expires) +
+                 (marker_expired ? " (expired: ignored)" : " (the move is offline)") +
+                 "; it is not handed on");
   for (int attempt = 1; attempt <= kRelocationAttempts; ++attempt) {
     // A new Relocator each time: it reads sysfs and the store afresh.
-    AttemptResult result = Relocator(domain_name, domain, arrival, ctx).attempt();
+    AttemptResult result =
+        Relocator(domain_name, domain, arrival, cold, marker_expired, ctx).attempt();
     if (result.done) return std::move(*result.done);
     ctx.log.warning("domain " + printable(domain_name, 255) +
                     ": a VF it was given was taken by another domain before it was reserved; "

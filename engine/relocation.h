@@ -23,6 +23,17 @@
 // A whole device (a pool in "pf" mode) is never re-allocated: it keeps its address if that
 // device is in the pool here and nobody else holds it, else the domain is refused.
 //
+// virtio-net failover: a teamed VF port (<teaming type='transient'>) is the only kind that can
+// arrive by a LIVE migration (libvirt refuses to migrate any other VF live, on the source), and
+// this hook cannot tell live from offline. So a teamed port whose pool HERE has failover = false
+// is refused, unless the domain carries a cold-move marker (model/move_marker.h) that has not
+// expired by ctx.clock.wall_now(): `vfctl migrate --cold` sets it for an offline move. An
+// invalid marker refuses the domain; an expired one counts as absent. Any marker (valid or
+// expired) is removed from the definition handed on, which is then always printed, so it never
+// travels to a further host. A port that is not teamed can only arrive offline and is
+// re-pointed whatever the switch says. Restore follows the same rules (only a teamed guest can
+// be saved). A domain without VF ports is left as it is, marker and all.
+//
 // All or nothing: the new definition is checked with plan_ports() as prepare will check it,
 // then every port's device is reserved for the domain. Should any reservation fail (another
 // hook took the VF meanwhile), the reservations this call made are dropped and the whole choice
@@ -53,8 +64,9 @@ struct PortMove {
 
 struct Relocation {
   Outcome outcome;
-  // The new definition, only when an address (or a record's host key) changed: what the hook
-  // prints. nullopt when the incoming XML stands as it is, or the outcome is not ok().
+  // The new definition, only when an address (or a record's host key) changed or a cold-move
+  // marker was removed: what the hook prints. nullopt when the incoming XML stands as it is, or the
+  // outcome is not ok().
   std::optional<std::string> rewritten_xml;
   std::vector<PortMove> moves;  // the ports vfhook manages, in document order
 };

@@ -9,15 +9,19 @@
 //    (libvirt gets that text back from migrate/restore);
 //  - port_records() round-trips through set_port_records() and a re-parse, and its records
 //    are unique by alias, MAC and host;
-//  - set_host_source() on each resolved port changes that port's host and nothing else.
+//  - set_host_source() on each resolved port changes that port's host and nothing else;
+//  - a teamed port names a user alias; plain_interfaces(), guest_pci_devices() and
+//    move_marker() either succeed or refuse as invalid_input; a marker read has expires > 0
+//    and renders to text that reads back the same; remove_move_marker() leaves none, keeps the
+//    ports and records, and reports whether there was one.
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
-#include "xml/domain_xml.h"
 #include "model/names.h"
+#include "xml/domain_xml.h"
 
 namespace vfhook {
 namespace {
@@ -32,13 +36,14 @@ std::string port_text(const VfPort& p) {
          " mac=" + (p.mac ? p.mac->to_string() : "-") +
          " vlan=" + (p.vlan_tag ? std::to_string(*p.vlan_tag) : "-") +
          " network=" + p.network.value_or("-") + " alias=" + p.alias +
-         " guest=" + opt_text(p.guest_address);
+         " guest=" + opt_text(p.guest_address) + " teaming=" + p.teaming_persistent.value_or("-");
 }
 
 bool same_port(const VfPort& a, const VfPort& b) {
   return a.kind == b.kind && a.ordinal == b.ordinal && a.managed == b.managed && a.host == b.host &&
          a.mac == b.mac && a.vlan_tag == b.vlan_tag && a.network == b.network &&
-         a.alias == b.alias && a.guest_address == b.guest_address;
+         a.alias == b.alias && a.guest_address == b.guest_address &&
+         a.teaming_persistent == b.teaming_persistent;
 }
 
 void check_same_ports(const std::vector<VfPort>& a, const std::vector<VfPort>& b,
@@ -62,6 +67,9 @@ void check_ports(const std::vector<VfPort>& ports) {
       FUZZ_CHECK(again && *again == *p.host, "host %s", p.host->to_string().c_str());
     }
     FUZZ_CHECK(!p.describe().empty(), "empty describe()");
+    FUZZ_CHECK(!p.teaming_persistent || is_valid_user_alias(*p.teaming_persistent), "%s",
+               port_text(p).c_str());
+    FUZZ_CHECK(!p.teaming_persistent || p.kind != PortKind::hostdev, "%s", port_text(p).c_str());
     switch (p.kind) {
       case PortKind::hostdev:
         FUZZ_CHECK(p.host && !p.mac && !p.vlan_tag && !p.network, "%s", port_text(p).c_str());
@@ -148,6 +156,42 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     FUZZ_CHECK(records.error().kind == ErrorKind::invalid_input, "records refused as %s",
                std::string(to_string(records.error().kind)).c_str());
+  }
+
+  // What prepare's failover check reads.
+  if (auto interfaces = doc.plain_interfaces(); !interfaces)
+    FUZZ_CHECK(interfaces.error().kind == ErrorKind::invalid_input, "plain_interfaces: %s",
+               interfaces.error().message.c_str());
+  if (auto devices = doc.guest_pci_devices(); !devices)
+    FUZZ_CHECK(devices.error().kind == ErrorKind::invalid_input, "guest_pci_devices: %s",
+               devices.error().message.c_str());
+
+  // The cold-move marker: read strictly, rendered back alike, removed entirely.
+  {
+    auto marker = doc.move_marker();
+    if (!marker) {
+      FUZZ_CHECK(marker.error().kind == ErrorKind::invalid_input, "move_marker: %s",
+                 marker.error().message.c_str());
+    } else if (*marker) {
+      FUZZ_CHECK((*marker)->expires > 0, "marker expires %lld",
+                 static_cast<long long>((*marker)->expires));
+      auto text = render_move_marker(**marker);
+      FUZZ_CHECK(text, "render_move_marker: %s", text.error().message.c_str());
+    }
+    auto copy = reparse(doc, "marker copy");
+    const bool had = marker ? bool(*marker) : true;
+    const bool removed = copy->remove_move_marker();
+    FUZZ_CHECK(removed == had, "remove_move_marker() said %d, the reader %s", int(removed),
+               marker ? (*marker ? "found one" : "found none") : marker.error().message.c_str());
+    auto after = reparse(*copy, "remove_move_marker");
+    auto none = after->move_marker();
+    FUZZ_CHECK(none && !*none, "a marker is left after remove_move_marker()");
+    check_same_ports(ports, after->vf_ports(), "remove_move_marker");
+    auto before_records = doc.port_records();
+    auto after_records = after->port_records();
+    FUZZ_CHECK(bool(before_records) == bool(after_records) &&
+                   (!before_records || *before_records == *after_records),
+               "remove_move_marker changed the port records");
   }
 
   // Migrate/restore rewrite host sources: only the host of that one port may change.

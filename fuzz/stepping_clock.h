@@ -9,6 +9,7 @@ namespace vfhook {
 class SteppingClock final : public Clock {
  public:
   TimePoint now() override { return now_; }
+  WallTime wall_now() override { return WallTime{}; }  // the epoch: any marker date is ahead
   void sleep_for(Duration duration) override { now_ += duration; }
 
  private:

@@ -250,7 +250,8 @@ class ConfigReader {
     for (const auto& [key, value] : table) {
       const std::string_view k = key.str();
       const std::string what = prefix + std::string(k);
-      if (pool.mode == PoolMode::pf && (k == "vf_range" || k == "vlans" || k == "num_vfs")) {
+      if (pool.mode == PoolMode::pf &&
+          (k == "vf_range" || k == "vlans" || k == "num_vfs" || k == "failover")) {
         return error(key.source().begin.line,
                      what + ": not allowed in a mode = \"pf\" pool (its PFs are given whole)");
       }
@@ -306,6 +307,9 @@ class ConfigReader {
       } else if (k == "keep_idle_on_vfio") {
         VF_ASSIGN(flag, bool_value(value, what));
         pool.keep_idle_on_vfio = flag;
+      } else if (k == "failover") {
+        VF_ASSIGN(flag, bool_value(value, what));
+        pool.failover = flag;
       } else if (k == "link_state") {
         VF_ASSIGN(text, string_value(value, what));
         auto state = parse_link_state(text);
@@ -317,7 +321,7 @@ class ConfigReader {
         return unknown_key(key, prefix,
                            "name, mode, pfs, vf_range, vlans, flat, allow_trust, "
                            "allow_spoofchk_off, spoofchk, trust, link_state, keep_idle_on_vfio, "
-                           "num_vfs");
+                           "num_vfs, failover");
       }
     }
     if (pool.pfs.empty()) return error(table, prefix + "missing 'pfs' (the PFs of the pool)");

@@ -15,6 +15,7 @@
 //   link_state = "auto"
 //   keep_idle_on_vfio = true                # idle VFs stay bound to vfio-pci
 //   mode = "vf"                             # or "pf": the listed PFs are given whole
+//   failover = false                        # may ports migrate live with virtio failover
 //
 // Validation is strict because a typo in policy must not silently widen it: unknown keys,
 // wrong types, malformed VLAN ranges, a pool VLAN range overlapping host_bridge_vlans,
@@ -75,6 +76,12 @@ struct Pool {
   // VFs `vfctl vfs apply` creates on each PF of the pool (sriov_numvfs); nullopt: the PF's
   // count is left as it is.
   std::optional<int> num_vfs;
+  // Ports of this pool may migrate LIVE with virtio-net failover (a VF interface with
+  // <teaming type='transient'> paired with a virtio interface): the destination's migrate hook
+  // accepts such a port only when its pool there says so, or when the domain carries an
+  // unexpired cold-move marker (xml/move_marker.h). It governs arrival only: a teamed port of a
+  // pool with failover = false still starts. Not allowed in a mode = "pf" pool.
+  bool failover = false;
 
   // A tagged VLAN ID (1..4094) inside one of `vlans`; always false for a flat pool and for 0.
   [[nodiscard]] bool allows_vlan(uint16_t vlan) const;

@@ -1,8 +1,9 @@
 // EngineBed: an EngineContext over fakes, for in-process tests and benchmarks of the engine's
 // operations: a fake sysfs tree with one igb PF (enp1s0, 0000:01:00.0, 7 VFs probed to igbvf)
 // under the simulated kernel, the recording netlink fake, a real SQLite store in a temporary
-// state directory, and a memory logger. The config can be replaced between operations, as an
-// administrator edits the file while guests run.
+// state directory, a fake clock (time passes only when the engine sleeps; the wall clock reads
+// FakeClock::kFakeWallStart until a test sets it) and a memory logger. The config can be replaced
+// between operations, as an administrator edits the file while guests run.
 #pragma once
 
 #include <map>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "engine/context.h"
+#include "testing/fake_clock.h"
 #include "testing/fake_sysfs_tree.h"
 #include "testing/fake_vf_netlink.h"
 #include "testing/memory_logger.h"
@@ -35,6 +37,7 @@ class EngineBed {
   FakeSysfsTree& tree() { return *tree_; }
   RecordingVfNetlink& netlink() { return netlink_; }
   MemoryLogger& log() { return log_; }
+  FakeClock& clock() { return clock_; }
   Store& store() { return *store_; }
 
   [[nodiscard]] PciAddress vf(int index) const { return vfs_.at(index); }
@@ -53,7 +56,7 @@ class EngineBed {
   std::unique_ptr<DirSysfs> devfs_;
   RecordingVfNetlink netlink_;
   std::unique_ptr<Store> store_;
-  SystemClock clock_;
+  FakeClock clock_;
   MemoryLogger log_;
   std::unique_ptr<EngineContext> ctx_;
 };

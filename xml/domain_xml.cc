@@ -1,5 +1,6 @@
 #include "xml/domain_xml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <utility>
@@ -59,7 +60,8 @@ struct DomainXml::Impl {
   std::string name;
   std::string uuid;
   std::vector<VfPort> ports;
-  std::vector<xmlNode*> source_addresses;  // per port; nullptr when unresolved
+  std::vector<xmlNode*> source_addresses;     // per port; nullptr when unresolved
+  std::vector<const xmlNode*> port_elements;  // per port: its <interface> or <hostdev>
   std::vector<int> numa_nodes;
 
   [[nodiscard]] xmlNode* root() const { return xmlDocGetRootElement(doc.get()); }
@@ -127,6 +129,7 @@ Result<DomainXml> DomainXml::parse(std::string_view text) {
   for (ScannedPort& port : scanned) {
     impl->ports.push_back(std::move(port.port));
     impl->source_addresses.push_back(port.source_address);
+    impl->port_elements.push_back(port.element);
   }
   // libvirt would set one MAC on two VFs, and a record naming it could not tell them apart.
   for (size_t i = 0; i < impl->ports.size(); ++i) {
@@ -218,6 +221,103 @@ Result<std::vector<PortRecord>> DomainXml::port_records() const {
 
 Status DomainXml::set_port_records(const std::vector<PortRecord>& records) {
   return write_port_records(impl_->root(), records);
+}
+
+std::string PlainInterface::describe() const {
+  std::string text = "interface ";
+  if (!alias.empty())
+    text += alias;
+  else
+    append_ordinal(text, position);
+  if (mac) text += " (mac " + mac->to_string() + ")";
+  return text;
+}
+
+std::string GuestPciDevice::describe() const {
+  std::string text = "<" + element + ">";
+  if (!alias.empty()) text += " " + alias;
+  return text + " at " + address.to_string();
+}
+
+Result<std::vector<PlainInterface>> DomainXml::plain_interfaces() const {
+  std::vector<PlainInterface> found;
+  size_t position = 0;
+  for (const xmlNode* devices : xmlnode::children(impl_->root(), "devices")) {
+    for (const xmlNode* node = devices->children; node != nullptr; node = node->next) {
+      if (!xmlnode::is_element(node, "interface")) continue;
+      ++position;
+      if (std::find(impl_->port_elements.begin(), impl_->port_elements.end(), node) !=
+          impl_->port_elements.end())
+        continue;
+      PlainInterface iface;
+      iface.position = position;
+      const std::string label = "<devices> interface #" + std::to_string(position);
+      auto bad = [&](const std::string& why) {
+        return fail(ErrorKind::invalid_input, label + ": " + why);
+      };
+      iface.type = xmlnode::attribute(node, "type").value_or("");
+      iface.model = xmlnode::attribute(xmlnode::first_child(node, "model"), "type").value_or("");
+      if (auto alias = xmlnode::attribute(xmlnode::first_child(node, "alias"), "name")) {
+        if (!is_valid_alias(*alias))
+          return bad("alias '" + xmlnode::printable(*alias) +
+                     "' refused: expected 1..64 of [A-Za-z0-9_-]");
+        iface.alias = *alias;
+      }
+      if (auto mac = xmlnode::attribute(xmlnode::first_child(node, "mac"), "address")) {
+        auto parsed = MacAddress::parse(*mac);
+        if (!parsed) return bad(parsed.error().message);
+        iface.mac = *parsed;
+      }
+      std::vector<xmlNode*> teamings = xmlnode::children(node, "teaming");
+      if (teamings.size() > 1) return bad("two <teaming> elements refused: an interface has one");
+      if (!teamings.empty()) {
+        const std::string type = xmlnode::attribute(teamings[0], "type").value_or("");
+        if (type == "persistent" && xmlnode::attribute(teamings[0], "persistent"))
+          return bad(
+              "<teaming type='persistent'> with persistent= refused: only the transient "
+              "(VF) side names its partner");
+        // A transient side that is not a VF port here (a VF of no pool, or not a VF at all) is
+        // libvirt's business; only the persistent side matters for pairing.
+        iface.teaming_persistent = type == "persistent";
+      }
+      found.push_back(std::move(iface));
+    }
+  }
+  return found;
+}
+
+Result<std::vector<GuestPciDevice>> DomainXml::guest_pci_devices() const {
+  std::vector<GuestPciDevice> found;
+  for (const xmlNode* devices : xmlnode::children(impl_->root(), "devices")) {
+    for (const xmlNode* node = devices->children; node != nullptr; node = node->next) {
+      if (node->type != XML_ELEMENT_NODE || node->ns != nullptr) continue;
+      const xmlNode* address = xmlnode::first_child(node, "address");
+      if (address == nullptr || xmlnode::attribute(address, "type").value_or("") != "pci") continue;
+      GuestPciDevice device;
+      device.element = xmlnode::c(node->name);
+      // A label for messages only ("pci.1" is a libvirt alias too): escaped, never validated.
+      device.alias = xmlnode::printable(
+          xmlnode::attribute(xmlnode::first_child(node, "alias"), "name").value_or(""), 64);
+      VF_ASSIGN(pci, with_context(xmlnode::read_pci_address(address),
+                                  "<devices> <" + xmlnode::printable(device.element, 32) +
+                                      "> guest address"));
+      device.address = pci;
+      found.push_back(std::move(device));
+    }
+  }
+  return found;
+}
+
+Result<std::optional<MoveMarker>> DomainXml::move_marker() const {
+  return read_move_marker(impl_->root());
+}
+
+bool DomainXml::remove_move_marker() {
+  return remove_move_markers(impl_->root());
+}
+
+Result<std::string> render_move_marker(const MoveMarker& marker) {
+  return render_move_marker_element(marker);
 }
 
 Status DomainXml::set_host_source(size_t ordinal, const PciAddress& host) {

@@ -13,8 +13,10 @@
 // document on a bad value in: <name> (1..255
 // bytes, no '/' or control characters), <uuid>, <numatune><memory nodeset>, and every VF
 // port (below): PCI addresses, MACs (unicast), aliases ([A-Za-z0-9_-]{1,64}), managed
-// (yes/no), VLAN (one tag 0..4094). Port records are validated only by port_records(), so a
-// typo in a record never hides which devices are VF ports.
+// (yes/no), VLAN (one tag 0..4094), <teaming> (interfaces only: type='transient' with a
+// persistent= user alias 'ua-...'; type='persistent' on a VF, or a second <teaming>, is refused).
+// Port records are validated only by port_records(), so a typo in a record never hides which
+// devices are VF ports.
 //
 // Which devices are VF ports (direct children of <devices>, in document order):
 //  - <interface type='hostdev'>: host from <source><address>, MAC, VLAN, alias, guest address.
@@ -41,6 +43,7 @@
 #include <vector>
 
 #include "model/mac_address.h"
+#include "model/move_marker.h"
 #include "model/pci_address.h"
 #include "model/port_record.h"
 #include "util/result.h"
@@ -71,8 +74,36 @@ struct VfPort {
   std::optional<std::string> network;       // interface_network: <source network>
   std::string alias;                        // <alias name>, "" when absent
   std::optional<PciAddress> guest_address;  // <address type='pci'> the guest sees
+  // virtio-net failover: the alias ('ua-...') that <teaming type='transient' persistent=...>
+  // names, the virtio interface this VF stands in for; nullopt when the port is not teamed.
+  std::optional<std::string> teaming_persistent;
 
+  [[nodiscard]] bool teamed() const { return teaming_persistent.has_value(); }
   // "interface 52:54:00:aa:00:01" / "hostdev 0000:01:10.2": how messages name the port.
+  [[nodiscard]] std::string describe() const;
+};
+
+// An <interface> of the domain that is not a VF port, as virtio-net failover pairing needs it.
+struct PlainInterface {
+  size_t position = 0;              // 1-based among all <interface> elements, for messages
+  std::string type;                 // <interface type>
+  std::string alias;                // <alias name>, "" when absent
+  std::optional<MacAddress> mac;    // <mac address>
+  std::string model;                // <model type>, "" when absent
+  bool teaming_persistent = false;  // it has <teaming type='persistent'/>
+
+  // "interface ua-net0 (mac 52:54:00:aa:00:01)" / "interface #2".
+  [[nodiscard]] std::string describe() const;
+};
+
+// A device the guest sees at a PCI address: any direct child of <devices> (controllers
+// included) with an <address type='pci'>.
+struct GuestPciDevice {
+  std::string element;  // "interface", "controller", "disk", ...
+  std::string alias;    // <alias name> escaped for messages (util/printable.h), "" when absent
+  PciAddress address;
+
+  // "<controller> ua-x at 0000:03:00.0".
   [[nodiscard]] std::string describe() const;
 };
 
@@ -118,6 +149,24 @@ class DomainXml {
   // port_records().
   Status set_port_records(const std::vector<PortRecord>& records);
 
+  // The domain's <interface>s that are not VF ports (virtio, bridge, direct, ...), in document
+  // order, read on demand. invalid_input, naming the interface, on a bad MAC or alias, or on a
+  // <teaming> other than one type='persistent' without attributes.
+  [[nodiscard]] Result<std::vector<PlainInterface>> plain_interfaces() const;
+  // Every device with a guest PCI address, in document order. invalid_input on a malformed
+  // address.
+  [[nodiscard]] Result<std::vector<GuestPciDevice>> guest_pci_devices() const;
+
+  // The cold-move marker (model/move_marker.h) from <metadata>, found by its namespace URI
+  // whatever prefix the document gives it; nullopt when there is none. Strict: one element
+  // at most, named <move>, with exactly mode="offline" and expires=<unix seconds, a positive
+  // integer>, no other attribute and no child element; invalid_input naming the element
+  // otherwise. Whether it has expired is the caller's question (MoveMarker::expired_at).
+  [[nodiscard]] Result<std::optional<MoveMarker>> move_marker() const;
+  // Removes every element of the marker's namespace from <metadata>, valid or not; the rest of
+  // the document stays as it was. Returns whether one was there.
+  bool remove_move_marker();
+
   // Points the port with this ordinal at a different host PCI function: rewrites only the
   // attributes of its host <source><address> (inside <actual> for a resolved network port),
   // so MAC, alias and guest address stay byte-identical for libvirt's ABI check. Fails
@@ -150,6 +199,14 @@ class DomainXml {
   explicit DomainXml(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The text virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT, text, key kMoveNamespacePrefix,
+// uri kMoveNamespace, VIR_DOMAIN_AFFECT_CONFIG) takes for the marker: <move mode="offline"
+// expires="..."/>, WITHOUT a namespace: libvirt puts the element into `uri` with prefix `key`
+// itself (its xmlNewNs fails on an element that already declares that prefix), and stores
+// <vfmove:move xmlns:vfmove="urn:vfhook:move:1" .../>, which move_marker() reads. Built with
+// libxml2. Refuses expires <= 0.
+Result<std::string> render_move_marker(const MoveMarker& marker);
 
 // Finds the record that describes a port: by alias, by MAC (interfaces), or by host address
 // (hostdev). Returns nullptr when none does.

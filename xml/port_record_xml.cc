@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 
@@ -17,19 +18,28 @@ using xmlnode::printable;
 using xmlnode::set_attribute;
 using xmlnode::x;
 
-bool in_port_namespace(const xmlNode* node) {
+bool in_namespace(const xmlNode* node, const char* uri) {
   return node->type == XML_ELEMENT_NODE && node->ns != nullptr && node->ns->href != nullptr &&
-         std::strcmp(c(node->ns->href), kPortNamespace) == 0;
+         std::strcmp(c(node->ns->href), uri) == 0;
 }
 
-// vfhook's element(s) under <metadata>, whatever prefix the document gave our namespace.
-std::vector<xmlNode*> vfhook_elements(const xmlNode* root) {
+bool in_port_namespace(const xmlNode* node) {
+  return in_namespace(node, kPortNamespace);
+}
+
+// The elements of one namespace under <metadata>, whatever prefix the document gave it.
+std::vector<xmlNode*> metadata_elements(const xmlNode* root, const char* uri) {
   std::vector<xmlNode*> found;
   const xmlNode* metadata = xmlnode::first_child(root, "metadata");
   if (metadata == nullptr) return found;
   for (xmlNode* child = metadata->children; child != nullptr; child = child->next)
-    if (in_port_namespace(child)) found.push_back(child);
+    if (in_namespace(child, uri)) found.push_back(child);
   return found;
+}
+
+// vfhook's port record element(s) under <metadata>.
+std::vector<xmlNode*> vfhook_elements(const xmlNode* root) {
+  return metadata_elements(root, kPortNamespace);
 }
 
 bool parse_decimal(std::string_view text, uint64_t max, uint64_t& out) {
@@ -267,6 +277,108 @@ Status write_port_records(xmlNode* root, const std::vector<PortRecord>& records)
     if (record.ip) set_attribute(port, "ip", *record.ip);
   }
   return ok();
+}
+
+namespace {
+
+// "vfhook cold-move marker <vfmove:move>": how errors name it, with the document's prefix.
+std::string marker_label(const xmlNode* element) {
+  std::string prefix = element->ns != nullptr && element->ns->prefix != nullptr
+                           ? printable(c(element->ns->prefix), 32) + ":"
+                           : std::string();
+  return "vfhook cold-move marker <" + prefix + printable(c(element->name), 32) + "> (" +
+         kMoveNamespace + ")";
+}
+
+}  // namespace
+
+Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root) {
+  std::vector<xmlNode*> elements = metadata_elements(root, kMoveNamespace);
+  if (elements.empty()) return std::optional<MoveMarker>();
+  const std::string label = marker_label(elements[0]);
+  auto bad = [&](const std::string& why) {
+    return fail(ErrorKind::invalid_input, label + " refused: " + why);
+  };
+  if (elements.size() > 1)
+    return bad("metadata holds " + std::to_string(elements.size()) +
+               " elements of its namespace; expected one <" + kMoveElement + ">");
+  const xmlNode* move = elements[0];
+  if (std::strcmp(c(move->name), kMoveElement) != 0)
+    return bad(std::string("expected the element <") + kMoveElement + ">");
+  for (const xmlNode* child = move->children; child != nullptr; child = child->next)
+    if (child->type == XML_ELEMENT_NODE)
+      return bad("it has a child element <" + printable(c(child->name), 32) +
+                 ">; it carries attributes only");
+  std::optional<MoveMarker> marker = MoveMarker{};
+  bool has_mode = false, has_expires = false;
+  for (const xmlAttr* attr = move->properties; attr != nullptr; attr = attr->next) {
+    const std::string name = c(attr->name);
+    if (attr->ns != nullptr) return bad("attribute '" + printable(name, 32) + "' has a namespace");
+    const std::string value = attribute(move, name.c_str()).value_or("");
+    if (name == "mode") {
+      if (value != kMoveModeOffline)
+        return bad("mode='" + printable(value, 32) + "': the only mode is '" + kMoveModeOffline +
+                   "'");
+      has_mode = true;
+    } else if (name == "expires") {
+      // Unix seconds: 1..19 decimal digits, no sign, no leading zero, within int64_t.
+      bool digits = !value.empty() && value.size() <= 19 && value[0] != '0';
+      int64_t seconds = 0;
+      for (char ch : value) {
+        digits = digits && ch >= '0' && ch <= '9';
+        if (!digits) break;
+        if (seconds > (INT64_MAX - (ch - '0')) / 10) {
+          digits = false;
+          break;
+        }
+        seconds = seconds * 10 + (ch - '0');
+      }
+      if (!digits)
+        return bad("expires='" + printable(value, 32) +
+                   "': expected unix seconds, a positive integer");
+      marker->expires = seconds;
+      has_expires = true;
+    } else {
+      return bad("unknown attribute '" + printable(name, 32) + "' (known: mode expires)");
+    }
+  }
+  if (!has_mode) return bad("attribute mode is required (mode='offline')");
+  if (!has_expires) return bad("attribute expires is required (unix seconds)");
+  return marker;
+}
+
+bool remove_move_markers(xmlNode* root) {
+  std::vector<xmlNode*> elements = metadata_elements(root, kMoveNamespace);
+  for (xmlNode* element : elements) {
+    // The white space libvirt indents it with goes too, so no blank line is left behind.
+    xmlNode* before = element->prev;
+    if (before != nullptr && xmlIsBlankNode(before)) {
+      xmlUnlinkNode(before);
+      xmlFreeNode(before);
+    }
+    xmlUnlinkNode(element);
+    xmlFreeNode(element);
+  }
+  return !elements.empty();
+}
+
+Result<std::string> render_move_marker_element(const MoveMarker& marker) {
+  if (marker.expires <= 0)
+    return fail(ErrorKind::invalid_input, "cold-move marker: expires " +
+                                              std::to_string(marker.expires) +
+                                              " refused: expected unix seconds, > 0");
+  xmlnode::DocPtr doc(xmlNewDoc(x("1.0")));
+  if (!doc) return fail(ErrorKind::internal, "libxml2 could not allocate a document");
+  xmlNode* move = xmlNewDocNode(doc.get(), nullptr, x(kMoveElement), nullptr);
+  xmlDocSetRootElement(doc.get(), move);
+  // No namespace here: virDomainSetMetadata injects kMoveNamespace with the key it is given.
+  set_attribute(move, "mode", kMoveModeOffline);
+  set_attribute(move, "expires", std::to_string(marker.expires));
+  xmlnode::BufferPtr buffer(xmlBufferCreate());
+  if (!buffer || xmlNodeDump(buffer.get(), doc.get(), move, 0, 0) < 0)
+    return fail(ErrorKind::internal, "libxml2 could not write the cold-move marker");
+  return std::string(c(xmlBufferContent(buffer.get())),
+                     static_cast<size_t>(xmlBufferLength(buffer.get())));
 }
 
 RecordKeys read_record_keys(const xmlNode* root) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "model/move_marker.h"
 #include "model/port_record.h"
 #include "util/result.h"
 #include "xml/domain_xml.h"
@@ -43,5 +44,12 @@ bool record_describes(const PortRecord& record, const VfPort& port);
 // would silently give one device's settings to another.
 Status check_one_device_per_record(const std::vector<PortRecord>& records,
                                    const std::vector<VfPort>& ports);
+
+// The cold-move marker (model/move_marker.h), found under <metadata> by kMoveNamespace.
+Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root);
+// Unlinks every element of kMoveNamespace under <metadata>; true when there was one.
+bool remove_move_markers(xmlNode* root);
+// The marker element as text, without a namespace, for virDomainSetMetadata (which adds it).
+Result<std::string> render_move_marker_element(const MoveMarker& marker);
 
 }  // namespace vfhook

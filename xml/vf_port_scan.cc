@@ -75,7 +75,36 @@ Result<std::string> read_alias(const xmlNode* device) {
   return *alias;
 }
 
-// Fills what every interface port has: MAC, alias, guest address.
+// virtio-net failover: a VF interface is the transient side of a pair and names the virtio
+// interface it stands in for by that interface's user alias.
+Result<std::optional<std::string>> read_teaming(const xmlNode* iface) {
+  std::vector<xmlNode*> teamings = xmlnode::children(iface, "teaming");
+  if (teamings.empty()) return std::optional<std::string>();
+  if (teamings.size() > 1)
+    return fail(ErrorKind::invalid_input, "two <teaming> elements refused: an interface has one");
+  const std::string type = attribute(teamings[0], "type").value_or("");
+  if (type == "persistent")
+    return fail(ErrorKind::invalid_input,
+                "<teaming type='persistent'> on a VF port refused: in virtio-net failover the VF "
+                "is the transient side. Put <teaming type='transient' persistent='ua-...'/> "
+                "here and type='persistent' on the virtio interface");
+  if (type != "transient")
+    return fail(ErrorKind::invalid_input, "<teaming type='" + printable(type) +
+                                              "'> refused: a VF port's teaming is 'transient'");
+  auto persistent = attribute(teamings[0], "persistent");
+  if (!persistent)
+    return fail(ErrorKind::invalid_input,
+                "<teaming type='transient'> without persistent= refused: it must name the "
+                "alias of the virtio interface the VF is teamed with");
+  if (!is_valid_user_alias(*persistent))
+    return fail(ErrorKind::invalid_input,
+                "<teaming persistent='" + printable(*persistent) +
+                    "'> refused: expected a user alias ('ua-' followed by [A-Za-z0-9_-], 64 at "
+                    "most), the <alias name> of the virtio interface");
+  return std::optional<std::string>(*persistent);
+}
+
+// Fills what every interface port has: MAC, alias, guest address, failover teaming.
 Status read_interface_common(const xmlNode* iface, VfPort& port) {
   if (auto mac = attribute(first_child(iface, "mac"), "address")) {
     VF_ASSIGN(parsed, MacAddress::parse_unicast(*mac));
@@ -85,6 +114,8 @@ Status read_interface_common(const xmlNode* iface, VfPort& port) {
   port.alias = alias;
   VF_ASSIGN(guest, read_guest_address(iface));
   port.guest_address = guest;
+  VF_ASSIGN(teaming, read_teaming(iface));
+  port.teaming_persistent = teaming;
   return ok();
 }
 
@@ -195,6 +226,7 @@ Result<std::vector<ScannedPort>> scan_vf_ports(const xmlNode* root, const Record
       }
       if (!found) return fail(found.error());
       if (!*found) continue;
+      (*found)->element = node;
       (*found)->port.ordinal = ports.size();
       ports.push_back(std::move(**found));
     }

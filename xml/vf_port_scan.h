@@ -17,6 +17,8 @@ struct ScannedPort {
   // The <address> inside the port's host <source> (inside <actual> for a resolved network
   // port); nullptr for an unresolved network port. Owned by the document.
   xmlNode* source_address = nullptr;
+  // The port's own element (<interface> or <hostdev>). Owned by the document.
+  const xmlNode* element = nullptr;
 };
 
 Result<std::vector<ScannedPort>> scan_vf_ports(const xmlNode* root, const RecordKeys& keys);

@@ -12,6 +12,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 // vm1 as its source host defines it: one hostdev interface on the source's VF 0000:81:10.2
 // (no such device here), VLAN 120, an alias and a port record with an IP.
@@ -121,10 +122,10 @@ TEST_F(HookTest, ADomainWithoutVfPortsMigratesUntouchedOnTheFastPath) {
   EXPECT_THAT(vf.err, HasSubstr("vfhook cannot use its config"));
 }
 
-// A live migration with virtio failover: the VF interface carries <teaming type='transient'>
-// and its virtio partner <teaming type='persistent'/>; both come out as they went in.
-TEST_F(HookTest, ATeamedPortMovesWithItsTeamingIntact) {
-  const std::string xml = domain_xml(
+// vm1 with a virtio-net failover pair: the virtio interface (persistent side) and the VF
+// interface on the source's VF, with <teaming type='transient'> naming the virtio one.
+std::string teamed_domain(const std::string& marker = "") {
+  std::string xml = domain_xml(
       "vm1",
       "<interface type='bridge'><mac address='52:54:00:aa:00:01'/><source bridge='br0'/>"
       "<model type='virtio'/><teaming type='persistent'/><alias name='ua-virtio0'/>"
@@ -135,12 +136,154 @@ TEST_F(HookTest, ATeamedPortMovesWithItsTeamingIntact) {
           "persistent='ua-virtio0'/><alias name='ua-net0'/><address type='pci' "
           "domain='0x0000' bus='0x07' slot='0x00' function='0x0'/></interface>\n",
       port_record_xml(R"(alias="ua-net0" pool="provider" vlan="120")"));
+  if (!marker.empty()) {
+    const std::string after = "</vfhook:ports>\n";
+    xml.insert(xml.find(after) + after.size(), "    " + marker + "\n");
+  }
+  return xml;
+}
+
+std::string marker_xml(const std::string& expires) {
+  return R"(<vfmove:move xmlns:vfmove="urn:vfhook:move:1" mode="offline" expires=")" + expires +
+         R"("/>)";
+}
+
+// The real clock decides: the year 2100 is ahead, 1970 behind.
+const std::string kFarFuture = "4102444800";
+const std::string kLongAgo = "1000";
+
+// A live migration with virtio failover into a pool that allows it: the VF interface carries
+// <teaming type='transient'> and its virtio partner <teaming type='persistent'/>; both come
+// out as they went in.
+TEST_F(HookTest, ATeamedPortMovesWithItsTeamingIntact) {
+  bed.write_config(std::string(kProviderConfig) + "failover = true\n");
+  const std::string xml = teamed_domain();
   HookResult migrated = bed.hook("vm1", "migrate", xml);
   ASSERT_EQ(migrated.exit_code, 0) << explain(migrated);
   ASSERT_EQ(bed.reservations().size(), 1u);
   EXPECT_EQ(migrated.out, with_host(xml, bed.reservations()[0].vf));
   EXPECT_THAT(migrated.out, HasSubstr("<teaming type=\"transient\" persistent=\"ua-virtio0\"/>"));
   EXPECT_THAT(migrated.out, HasSubstr("<teaming type=\"persistent\"/>"));
+}
+
+// The default (failover = false): a teamed port can only be arriving live, and is refused.
+TEST_F(HookTest, ATeamedPortIsRefusedWhereThePoolDoesNotAllowFailover) {
+  const auto before = bed.fingerprint();
+  HookResult migrated = bed.hook("vm1", "migrate", teamed_domain());
+  EXPECT_EQ(migrated.exit_code, 1) << explain(migrated);
+  EXPECT_EQ(migrated.out, "");
+  EXPECT_EQ(migrated.err,
+            "vfhook refused the migration of domain 'vm1' to this host:\n"
+            "  - interface 52:54:00:aa:00:01: live migration refused: it is a VF with virtio "
+            "failover (<teaming type='transient'>), and pool 'provider' on this host does not "
+            "allow live migration (failover = false). Move it cold with `vfctl migrate vm1 "
+            "DEST_URI --cold`, or set failover = true for pool 'provider' on both hosts.\n"
+            "Nothing was changed on the host.\n");
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+}
+
+// `vfctl migrate --cold`'s marker: the move is offline, the port is re-pointed, and the
+// definition handed to libvirt no longer carries the marker. Then the domain starts here.
+TEST_F(HookTest, AColdMoveMarkerLetsATeamedPortInAndIsRemoved) {
+  const std::string xml = teamed_domain(marker_xml(kFarFuture));
+  HookResult migrated = bed.hook("vm1", "migrate", xml);
+  ASSERT_EQ(migrated.exit_code, 0) << explain(migrated);
+  EXPECT_EQ(migrated.err, "");
+  ASSERT_EQ(bed.reservations().size(), 1u);
+  const PciAddress vf = bed.reservations()[0].vf;
+  EXPECT_THAT(migrated.out, Not(HasSubstr("urn:vfhook:move:1")));
+  // Byte for byte the marker-less definition with the new address (the marker's line gone).
+  EXPECT_EQ(migrated.out, with_host(teamed_domain(), vf));
+
+  HookResult prepared = bed.hook("vm1", "prepare", migrated.out);
+  ASSERT_EQ(prepared.exit_code, 0) << explain(prepared);
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].vf, vf);
+}
+
+TEST_F(HookTest, AnExpiredMarkerIsIgnoredAndTheTeamedPortRefused) {
+  HookResult migrated = bed.hook("vm1", "migrate", teamed_domain(marker_xml(kLongAgo)));
+  EXPECT_EQ(migrated.exit_code, 1) << explain(migrated);
+  EXPECT_EQ(migrated.out, "");
+  EXPECT_THAT(migrated.err, HasSubstr("The domain's cold-move marker has expired"));
+  EXPECT_THAT(bed.reservations(), IsEmpty());
+}
+
+TEST_F(HookTest, ABrokenMarkerRefusesTheMigration) {
+  HookResult migrated =
+      bed.hook("vm1", "migrate",
+               teamed_domain(R"(<vfmove:move xmlns:vfmove="urn:vfhook:move:1" mode="offline"/>)"));
+  EXPECT_EQ(migrated.exit_code, 1) << explain(migrated);
+  EXPECT_EQ(migrated.out, "");
+  EXPECT_THAT(migrated.err, HasSubstr("vfhook cold-move marker <vfmove:move> (urn:vfhook:move:1) "
+                                      "refused: attribute expires is required"));
+  EXPECT_THAT(bed.reservations(), IsEmpty());
+}
+
+// With failover allowed, an expired marker changes nothing about the decision but is still
+// taken out of the definition, which is printed even though no address changed.
+TEST_F(HookTest, AnyMarkerIsRemovedEvenWhenNoAddressChanges) {
+  bed.write_config(std::string(kProviderConfig) + "failover = true\n");
+  bed.add_reservation({vfs[1], "vm1", "provider"});
+  std::string xml = teamed_domain(marker_xml(kLongAgo));
+  auto doc = DomainXml::parse(xml);
+  ASSERT_TRUE(doc);
+  ASSERT_TRUE(doc->set_host_source(0, vfs[1]));  // already on its own VF here
+  HookResult migrated = bed.hook("vm1", "migrate", doc->serialize());
+  ASSERT_EQ(migrated.exit_code, 0) << explain(migrated);
+  EXPECT_EQ(migrated.out, with_host(teamed_domain(), vfs[1]));
+  EXPECT_EQ(bed.reservations(), (std::vector<Reservation>{{vfs[1], "vm1", "provider"}}));
+}
+
+// Restore goes through the same rules: only a teamed guest can have been saved.
+TEST_F(HookTest, RestoreOfATeamedPortFollowsThePoolsFailoverSwitch) {
+  HookResult refused = bed.hook("vm1", "restore", teamed_domain());
+  EXPECT_EQ(refused.exit_code, 1) << explain(refused);
+  EXPECT_EQ(refused.out, "");
+  EXPECT_THAT(refused.err, HasSubstr("vfhook refused to restore domain 'vm1' on this host"));
+  EXPECT_THAT(refused.err, HasSubstr("Set failover = true for pool 'provider' on this host to "
+                                     "restore it"));
+  EXPECT_THAT(bed.reservations(), IsEmpty());
+
+  bed.write_config(std::string(kProviderConfig) + "failover = true\n");
+  HookResult restored = bed.hook("vm1", "restore", teamed_domain());
+  ASSERT_EQ(restored.exit_code, 0) << explain(restored);
+  ASSERT_EQ(bed.reservations().size(), 1u);
+  EXPECT_EQ(restored.out, with_host(teamed_domain(), bed.reservations()[0].vf));
+}
+
+// The marker's namespace does not open the fast path: a domain without VF ports never loads
+// the core (its config here is broken), marker or not.
+TEST_F(HookTest, AMarkerAloneKeepsADomainWithoutVfPortsOnTheFastPath) {
+  bed.write_config("this is not TOML [");
+  const std::string xml = "<domain type='kvm'><name>vm1</name><metadata>" + marker_xml(kFarFuture) +
+                          "</metadata><devices><interface type='bridge'><mac "
+                          "address='52:54:00:aa:00:05'/><source bridge='br0'/></interface>"
+                          "</devices></domain>";
+  HookResult r = bed.hook("vm1", "migrate", xml);
+  EXPECT_EQ(r.exit_code, 0) << explain(r);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+}
+
+// prepare refuses a broken pair through the real binary, changing nothing; the fixed
+// definition starts.
+TEST_F(HookTest, PrepareRefusesABrokenFailoverPair) {
+  std::string broken = with_host(teamed_domain(), vfs[1]);
+  const std::string partner = "<teaming type=\"persistent\"/>";
+  ASSERT_NE(broken.find(partner), std::string::npos);
+  broken.erase(broken.find(partner), partner.size());
+  const auto before = bed.fingerprint();
+  HookResult refused = bed.hook("vm1", "prepare", broken);
+  EXPECT_EQ(refused.exit_code, 1) << explain(refused);
+  EXPECT_THAT(refused.err, HasSubstr("vfhook refused to start domain 'vm1'"));
+  EXPECT_THAT(refused.err, HasSubstr("names interface ua-virtio0 (mac 52:54:00:aa:00:01), which "
+                                     "has no <teaming type='persistent'/>"));
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()), "");
+
+  HookResult prepared = bed.hook("vm1", "prepare", with_host(teamed_domain(), vfs[1]));
+  ASSERT_EQ(prepared.exit_code, 0) << explain(prepared);
+  EXPECT_EQ(bed.claims().size(), 1u);
 }
 
 // Six two-port domains migrate here at once onto four free VFs: nobody gets a VF twice, a

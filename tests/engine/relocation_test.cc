@@ -54,13 +54,16 @@ std::string record_xml(const PortXml& p, const std::string& pool = "provider",
          std::to_string(p.vlan) + "' ip='192.0.2.10' " + extra + "/>";
 }
 
+// `marker`: more of <metadata> (a cold-move marker), after the port records.
 std::string domain_xml(const std::string& name, const std::string& devices,
-                       const std::string& records, const std::string& numatune = "") {
+                       const std::string& records, const std::string& numatune = "",
+                       const std::string& marker = "") {
   return "<domain type='kvm'><name>" + name +
          "</name><uuid>6f8c2a3e-9d1b-4c5a-8e7f-0a1b2c3d4e5f</uuid><memory unit='KiB'>1048576"
          "</memory>" +
          numatune + "<metadata><vfhook:ports xmlns:vfhook='urn:vfhook:ports:1'>" + records +
-         "</vfhook:ports></metadata><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"
+         "</vfhook:ports>" + marker +
+         "</metadata><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"
          "<interface type='virtio'><mac address='52:54:00:aa:00:01'/><model type='virtio'/>"
          "<teaming type='persistent'/><alias name='ua-virtio-net0'/></interface>" +
          devices + "</devices></domain>";
@@ -70,6 +73,13 @@ DomainXml parse(const std::string& xml) {
   auto parsed = DomainXml::parse(xml);
   EXPECT_TRUE(parsed) << parsed.error().message;
   return std::move(*parsed);
+}
+
+// `xml` with its <name> replaced.
+std::string replace_name(std::string xml, const std::string& name) {
+  const size_t open = xml.find("<name>") + 6;
+  xml.replace(open, xml.find("</name>") - open, name);
+  return xml;
 }
 
 std::string why(const Relocation& r) {
@@ -87,16 +97,20 @@ std::string with_host(const std::string& xml, size_t ordinal, const PciAddress& 
   return expected.serialize();
 }
 
+// The bed's pool, with live migration under virtio failover allowed.
+const std::string kFailoverPoolToml = std::string(testing::kProviderPoolToml) + "failover = true\n";
+
 class RelocationTest : public ::testing::TestWithParam<bool> {
  protected:
   EngineBed bed;
 };
 
-// Teamed (live migration with virtio failover) and not teamed (offline migration): the hook
-// cannot tell them apart and treats them alike.
+// Teamed (live migration with virtio failover, into a pool that allows it) and not teamed
+// (offline migration): the hook cannot tell them apart and re-points both alike.
 TEST_P(RelocationTest, MovesThePortToAFreeVfHereAndChangesNothingElse) {
   PortXml port;
   port.teamed = GetParam();
+  if (port.teamed) bed.set_config(kFailoverPoolToml);
   const std::string xml = domain_xml("vm1", interface_xml(port), record_xml(port));
 
   Relocation r = migrate_domain("vm1", parse(xml), bed.ctx());
@@ -403,6 +417,195 @@ TEST(Relocation, InvalidPortRecordsAreRefused) {
   EXPECT_THAT(why(r), HasSubstr("port records are invalid"));
   EXPECT_THAT(bed.reservations(), IsEmpty());
   EXPECT_THAT(why(r), Not(HasSubstr("reserved")));
+}
+
+// ---- virtio failover and the cold-move marker ---------------------------------------------
+
+std::string marker_xml(int64_t expires, const std::string& mode = "offline") {
+  return "<vfmove:move xmlns:vfmove='urn:vfhook:move:1' mode='" + mode + "' expires='" +
+         std::to_string(expires) + "'/>";
+}
+
+// The bed's fake wall clock reads this (unix seconds) unless a test moves it.
+const int64_t kNow = FakeClock::kFakeWallStart.count();
+
+PortXml teamed_port() {
+  PortXml port;
+  port.teamed = true;
+  return port;
+}
+
+TEST(Failover, ATeamedPortIntoAPoolWithoutFailoverIsRefusedAndNothingIsReserved) {
+  EngineBed bed;  // failover = false: the default
+  const PortXml port = teamed_port();
+  const std::string xml = domain_xml("web1", interface_xml(port), record_xml(port));
+  const auto before = bed.fingerprint();
+
+  Relocation r = migrate_domain("web1", parse(xml), bed.ctx());
+  ASSERT_EQ(r.outcome.status, Outcome::Status::refused) << why(r);
+  ASSERT_EQ(r.outcome.refusals.size(), 1u) << why(r);
+  EXPECT_EQ(r.outcome.refusals[0].subject, "interface 52:54:00:aa:00:01");
+  EXPECT_EQ(r.outcome.refusals[0].reason,
+            "live migration refused: it is a VF with virtio failover (<teaming "
+            "type='transient'>), and pool 'provider' on this host does not allow live migration "
+            "(failover = false). Move it cold with `vfctl migrate web1 DEST_URI --cold`, or set "
+            "failover = true for pool 'provider' on both hosts.");
+  EXPECT_FALSE(r.rewritten_xml);
+  EXPECT_THAT(bed.reservations(), IsEmpty());
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
+TEST(Failover, AValidMarkerLetsItMoveColdAndIsRemovedFromTheDefinition) {
+  EngineBed bed;
+  const PortXml port = teamed_port();
+  const std::string plain = domain_xml("web1", interface_xml(port), record_xml(port));
+  const std::string xml =
+      domain_xml("web1", interface_xml(port), record_xml(port), "", marker_xml(kNow + 600));
+
+  Relocation r = migrate_domain("web1", parse(xml), bed.ctx());
+  ASSERT_TRUE(r.outcome.ok()) << why(r);
+  ASSERT_EQ(r.moves.size(), 1u);
+  ASSERT_TRUE(r.rewritten_xml);
+  // The marker-less definition with the new address: nothing else changed.
+  EXPECT_EQ(*r.rewritten_xml, with_host(plain, 0, r.moves[0].to));
+  EXPECT_THAT(*r.rewritten_xml, Not(HasSubstr("urn:vfhook:move:1")));
+  EXPECT_THAT(*r.rewritten_xml, HasSubstr("teaming type=\"transient\""));
+  EXPECT_EQ(bed.reservations(), (std::vector<Reservation>{{r.moves[0].to, "web1", "provider"}}));
+}
+
+TEST(Failover, AnExpiredMarkerCountsAsAbsent) {
+  EngineBed bed;
+  const PortXml port = teamed_port();
+  const std::string xml =
+      domain_xml("web1", interface_xml(port), record_xml(port), "", marker_xml(kNow + 60));
+
+  // One second before expiry it vouches for a cold move; at expiry it no longer does.
+  bed.clock().set_wall(std::chrono::seconds(kNow + 59));
+  Relocation early = migrate_domain("web1", parse(xml), bed.ctx());
+  ASSERT_TRUE(early.outcome.ok()) << why(early);
+  ASSERT_EQ(bed.reservations().size(), 1u);
+
+  bed.clock().set_wall(std::chrono::seconds(kNow + 60));
+  Relocation late = migrate_domain("web2", parse(replace_name(xml, "web2")), bed.ctx());
+  ASSERT_EQ(late.outcome.status, Outcome::Status::refused) << why(late);
+  EXPECT_THAT(why(late), HasSubstr("The domain's cold-move marker has expired"));
+  EXPECT_THAT(why(late), HasSubstr("`vfctl migrate web2 DEST_URI --cold`"));
+  EXPECT_EQ(bed.reservations().size(), 1u);  // web1's only
+}
+
+TEST(Failover, APoolWithFailoverTakesTheTeamedPortLiveAndStillDropsAMarker) {
+  EngineBed bed;
+  bed.set_config(kFailoverPoolToml);
+  PortXml port = teamed_port();
+  port.host = bed.vf(4);  // a free VF of the pool here: kept, no address to rewrite
+  const std::string plain = domain_xml("web1", interface_xml(port), record_xml(port));
+  const std::string marked =
+      domain_xml("web1", interface_xml(port), record_xml(port), "", marker_xml(kNow - 1));
+
+  Relocation live = migrate_domain("web1", parse(plain), bed.ctx());
+  ASSERT_TRUE(live.outcome.ok()) << why(live);
+  EXPECT_TRUE(live.moves[0].kept);
+  EXPECT_FALSE(live.rewritten_xml);  // nothing changed: libvirt keeps its own
+
+  // The same arrival with an (expired) marker: still nothing to re-point, but the marker must
+  // not travel on, so the definition is printed without it.
+  Relocation marked_arrival = migrate_domain("web1", parse(marked), bed.ctx());
+  ASSERT_TRUE(marked_arrival.outcome.ok()) << why(marked_arrival);
+  EXPECT_TRUE(marked_arrival.moves[0].kept);
+  ASSERT_TRUE(marked_arrival.rewritten_xml);
+  EXPECT_EQ(*marked_arrival.rewritten_xml, parse(plain).serialize());
+}
+
+TEST(Failover, APortThatIsNotTeamedArrivesWithoutAMarkerWhateverTheSwitch) {
+  EngineBed bed;  // failover = false
+  PortXml port;   // no <teaming>: it can only come offline
+  Relocation r = migrate_domain(
+      "vm1", parse(domain_xml("vm1", interface_xml(port), record_xml(port))), bed.ctx());
+  ASSERT_TRUE(r.outcome.ok()) << why(r);
+  EXPECT_EQ(bed.reservations().size(), 1u);
+}
+
+TEST(Failover, AnInvalidMarkerRefusesTheDomain) {
+  EngineBed bed;
+  bed.set_config(kFailoverPoolToml);  // even where the port could arrive live
+  const PortXml port = teamed_port();
+  for (const std::string& marker : {marker_xml(kNow + 600, "live"), marker_xml(0)}) {
+    Relocation r = migrate_domain(
+        "web1", parse(domain_xml("web1", interface_xml(port), record_xml(port), "", marker)),
+        bed.ctx());
+    ASSERT_EQ(r.outcome.status, Outcome::Status::refused) << marker;
+    EXPECT_THAT(why(r), HasSubstr("vfhook cold-move marker <vfmove:move> (urn:vfhook:move:1) "
+                                  "refused"));
+    EXPECT_THAT(why(r), HasSubstr("virsh metadata web1 urn:vfhook:move:1 --config --remove"));
+    EXPECT_FALSE(r.rewritten_xml);
+  }
+  EXPECT_THAT(bed.reservations(), IsEmpty());
+}
+
+TEST(Failover, ADomainWithoutVfPortsKeepsItsMarkerAndIsNotRewritten) {
+  EngineBed bed;
+  Relocation r =
+      migrate_domain("vm1", parse(domain_xml("vm1", "", "", "", marker_xml(0))), bed.ctx());
+  EXPECT_TRUE(r.outcome.ok());
+  EXPECT_FALSE(r.rewritten_xml);
+}
+
+// Restore follows the migrate rules: a saved teamed guest was saved live.
+TEST(Failover, RestoreOfATeamedPortFollowsTheMigrateRules) {
+  EngineBed bed;
+  PortXml port = teamed_port();
+  port.host = bed.vf(3);
+  ASSERT_TRUE(bed.store().transaction([&](StoreTransaction& txn) -> Status {
+    return txn.add_reservation(Reservation{bed.vf(3), "web1", "provider"});
+  }));
+  const std::string xml = domain_xml("web1", interface_xml(port), record_xml(port));
+
+  Relocation refused = restore_domain("web1", parse(xml), bed.ctx());
+  ASSERT_EQ(refused.outcome.status, Outcome::Status::refused) << why(refused);
+  EXPECT_THAT(why(refused), HasSubstr("pool 'provider' on this host does not allow live "
+                                      "migration (failover = false): the guest was saved "
+                                      "running, its VF unplugged as for a live migration. Set "
+                                      "failover = true for pool 'provider' on this host to "
+                                      "restore it"));
+  EXPECT_THAT(why(refused), Not(HasSubstr("vfctl migrate")));
+
+  bed.set_config(kFailoverPoolToml);
+  Relocation restored = restore_domain("web1", parse(xml), bed.ctx());
+  ASSERT_TRUE(restored.outcome.ok()) << why(restored);
+  EXPECT_TRUE(restored.moves[0].kept);
+  EXPECT_FALSE(restored.rewritten_xml);
+}
+
+// A cold move, then a further migration of what the hook printed: the marker did not travel,
+// so the next host takes the move as live again.
+TEST(Failover, TheMarkerDoesNotTravelToTheNextHost) {
+  EngineBed first_host;
+  const PortXml port = teamed_port();
+  const std::string xml =
+      domain_xml("web1", interface_xml(port), record_xml(port), "", marker_xml(kNow + 600));
+  Relocation cold = migrate_domain("web1", parse(xml), first_host.ctx());
+  ASSERT_TRUE(cold.outcome.ok()) << why(cold);
+  ASSERT_TRUE(cold.rewritten_xml);
+
+  EngineBed next_host;
+  Relocation onward = migrate_domain("web1", parse(*cold.rewritten_xml), next_host.ctx());
+  ASSERT_EQ(onward.outcome.status, Outcome::Status::refused) << why(onward);
+  EXPECT_THAT(why(onward), HasSubstr("live migration refused"));
+  EXPECT_THAT(why(onward), Not(HasSubstr("expired")));
+}
+
+// The arriving definition is checked as prepare will check it: a broken failover pair is
+// refused here rather than at the first start.
+TEST(Failover, ABrokenPairIsRefusedOnArrival) {
+  EngineBed bed;
+  bed.set_config(kFailoverPoolToml);
+  PortXml port = teamed_port();
+  port.mac = "52:54:00:aa:00:09";  // not the virtio partner's
+  Relocation r = migrate_domain(
+      "web1", parse(domain_xml("web1", interface_xml(port), record_xml(port))), bed.ctx());
+  ASSERT_EQ(r.outcome.status, Outcome::Status::refused) << why(r);
+  EXPECT_THAT(why(r), HasSubstr("the guest's failover driver pairs the two by MAC"));
+  EXPECT_THAT(bed.reservations(), IsEmpty());
 }
 
 }  // namespace

@@ -141,6 +141,7 @@ class PfAppearsWhileWaiting final : public Clock {
  public:
   explicit PfAppearsWhileWaiting(std::function<void()> appear) : appear_(std::move(appear)) {}
   TimePoint now() override { return now_; }
+  WallTime wall_now() override { return WallTime{}; }
   void sleep_for(Duration duration) override {
     now_ += duration;
     if (++sleeps_ == 3) appear_();

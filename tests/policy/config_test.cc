@@ -23,6 +23,7 @@ spoofchk = false
 trust = true
 link_state = "enable"
 keep_idle_on_vfio = true
+failover = true
 mode = "vf"
 
 [[pool]]
@@ -58,6 +59,7 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_TRUE(p.trust);
   EXPECT_EQ(p.link_state, LinkState::enable);
   EXPECT_TRUE(p.keep_idle_on_vfio);
+  EXPECT_TRUE(p.failover);
 
   const Pool& s = config->pools[1];
   EXPECT_TRUE(s.flat);
@@ -67,6 +69,7 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_FALSE(s.allow_trust);
   EXPECT_FALSE(s.allow_spoofchk_off);
   EXPECT_FALSE(s.keep_idle_on_vfio);
+  EXPECT_FALSE(s.failover);  // live migration with failover is opt-in
   EXPECT_FALSE(s.vf_range);
   EXPECT_EQ(s.link_state, LinkState::disable);
   EXPECT_EQ(config->pools[2].mode, PoolMode::pf);
@@ -172,7 +175,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nspofchk = true\n",
                   "vfhook.toml:4: pool 'p': unknown key 'spofchk' (allowed: name, mode, pfs, "
                   "vf_range, vlans, flat, allow_trust, allow_spoofchk_off, spoofchk, trust, "
-                  "link_state, keep_idle_on_vfio, num_vfs)"},
+                  "link_state, keep_idle_on_vfio, num_vfs, failover)"},
         BadConfig{"[[pool]]\nname = \"a\"\npfs = [\"enp1s0\"]\n\n[[pool]]\nname = \"a\"\npfs "
                   "= [\"enp2s0\"]\n",
                   "vfhook.toml:6: pool 'a': name used by an earlier pool"},
@@ -224,6 +227,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "\"pf\"\n",
                   "vfhook.toml:5: pool 'p': vf_range: not allowed in a mode = \"pf\" pool (its "
                   "PFs are given whole)"},
+        // A whole device is never teamed (only an <interface type='hostdev'> can be).
+        BadConfig{"[[pool]]\nname = \"p\"\nmode = \"pf\"\npfs = [\"enp1s0\"]\nfailover = "
+                  "true\n",
+                  "vfhook.toml:5: pool 'p': failover: not allowed in a mode = \"pf\" pool (its "
+                  "PFs are given whole)"},
+        BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nfailover = \"yes\"\n",
+                  "vfhook.toml:4: pool 'p': failover: expected true or false, got a string"},
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\nspoofchk = \"yes\"\n",
                   "vfhook.toml:4: pool 'p': spoofchk: expected true or false, got a string"},
         BadConfig{"[[pool]]\nname = \"p\"\npfs = [\"enp1s0\"]\ntrust = true\n",

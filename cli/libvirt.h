@@ -5,12 +5,19 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "util/result.h"
 
 namespace vfhook {
+
+// How a domain moves to another host (Libvirt::migrate).
+enum class MigrationKind {
+  offline,  // the definition only; the domain is off
+  live,     // the running guest (possible for VF ports only with virtio failover)
+};
 
 struct DomainSummary {
   std::string name;
@@ -39,6 +46,26 @@ class Libvirt {
   // means "requested": it reports success after 5 s even when the guest ignored the request.
   virtual Result<bool> detach_device_and_wait(const std::string& name, const std::string& alias,
                                               std::chrono::milliseconds timeout) = 0;
+
+  // Asks the guest to shut down (virDomainShutdown: ACPI or the guest agent, as libvirt
+  // chooses). Returns when asked; the guest may take its time, or ignore it.
+  virtual Status shutdown(const std::string& name) = 0;
+  // Stops the guest at once (virDomainDestroy); libvirt runs the stopped/release hooks.
+  virtual Status destroy(const std::string& name) = 0;
+  // Starts a defined domain (virDomainCreate); the prepare/start hooks run on that host.
+  virtual Status start_domain(const std::string& name) = 0;
+  // Sets the metadata element of namespace `uri` (prefix `prefix`) in the persistent definition
+  // to `element_xml` (one element, written without a prefix), or removes it when nullopt
+  // (virDomainSetMetadata, VIR_DOMAIN_METADATA_ELEMENT, AFFECT_CONFIG).
+  virtual Status set_config_metadata(const std::string& name, const std::string& uri,
+                                     const std::string& prefix,
+                                     const std::optional<std::string>& element_xml) = 0;
+  // Moves the domain to the libvirt at `dest_uri`, peer to peer (this side's libvirtd connects
+  // to the destination itself), keeping it defined there and undefining it here
+  // (PERSIST_DEST | UNDEFINE_SOURCE; offline adds OFFLINE, live adds LIVE). The destination's
+  // migrate hook runs and may refuse. On failure the domain is still here, as it was.
+  virtual Status migrate(const std::string& name, const std::string& dest_uri,
+                         MigrationKind kind) = 0;
 };
 
 // Connects to `uri` ("qemu:///system"). Errors carry libvirt's own message.

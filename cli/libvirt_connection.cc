@@ -167,6 +167,49 @@ class LibvirtConnection final : public Libvirt {
     return removed;
   }
 
+  Status shutdown(const std::string& name) override {
+    VF_ASSIGN(domain, lookup(name));
+    if (virDomainShutdown(domain.get()) < 0)
+      return fail(libvirt_error("ask domain '" + name + "' to shut down"));
+    return ok();
+  }
+
+  Status destroy(const std::string& name) override {
+    VF_ASSIGN(domain, lookup(name));
+    if (virDomainDestroy(domain.get()) < 0)
+      return fail(libvirt_error("stop domain '" + name + "'"));
+    return ok();
+  }
+
+  Status start_domain(const std::string& name) override {
+    VF_ASSIGN(domain, lookup(name));
+    if (virDomainCreate(domain.get()) < 0)
+      return fail(libvirt_error("start domain '" + name + "'"));
+    return ok();
+  }
+
+  Status set_config_metadata(const std::string& name, const std::string& uri,
+                             const std::string& prefix,
+                             const std::optional<std::string>& element_xml) override {
+    VF_ASSIGN(domain, lookup(name));
+    if (virDomainSetMetadata(
+            domain.get(), VIR_DOMAIN_METADATA_ELEMENT, element_xml ? element_xml->c_str() : nullptr,
+            element_xml ? prefix.c_str() : nullptr, uri.c_str(), VIR_DOMAIN_AFFECT_CONFIG) < 0)
+      return fail(libvirt_error("write the metadata of domain '" + name + "'"));
+    return ok();
+  }
+
+  Status migrate(const std::string& name, const std::string& dest_uri,
+                 MigrationKind kind) override {
+    VF_ASSIGN(domain, lookup(name));
+    unsigned long flags =
+        VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
+    flags |= kind == MigrationKind::live ? VIR_MIGRATE_LIVE : VIR_MIGRATE_OFFLINE;
+    if (virDomainMigrateToURI3(domain.get(), dest_uri.c_str(), nullptr, 0, flags) < 0)
+      return fail(libvirt_error("migrate domain '" + name + "' to " + dest_uri));
+    return ok();
+  }
+
  private:
   Result<DomainPtr> lookup(const std::string& name) {
     DomainPtr domain(virDomainLookupByName(conn_.get(), name.c_str()));

@@ -17,6 +17,7 @@
 #include "cli/host_files.h"
 #include "cli/hotplug.h"
 #include "cli/libvirt.h"
+#include "cli/migrate.h"
 #include "cli/port_commands.h"
 #include "cli/process_control.h"
 #include "cli/qmp_hotplug.h"
@@ -425,6 +426,71 @@ int run(int argc, char** argv) {
       std::cout << (options.json ? detachment_json(*detached) : detachment_text(*detached));
       if (!detached->left_behind.empty()) std::cerr << "vfctl: " << detached->left_behind << "\n";
       return detached->left_behind.empty() ? kExitDone : kExitPartly;
+    };
+  });
+
+  MigrationRequest migration;
+  bool migrate_cold = false, migrate_live = false, migrate_no_start = false;
+  unsigned migrate_shutdown_timeout = 120;
+  CLI::App* migrate = app.add_subcommand(
+      "migrate",
+      "move a domain with VF ports to another host: cold (shut down, move, start there on a new "
+      "VF) or live (virtio failover ports only); MAC, VLAN, NIC name and IP stay");
+  migrate->add_option("DOMAIN", migration.domain, "the domain")->required();
+  migrate->add_option("DEST_URI", migration.dest_uri, "the destination's libvirt URI")->required();
+  CLI::Option* cold_flag =
+      migrate->add_flag("--cold", migrate_cold, "move it switched off (offline migration)");
+  CLI::Option* live_flag = migrate->add_flag(
+      "--live", migrate_live,
+      "move it running: only VF ports with virtio failover (<teaming>) into a pool with "
+      "failover = true");
+  cold_flag->excludes(live_flag);
+  CLI::Option* shutdown_flag = migrate->add_flag("--shutdown", migration.shutdown,
+                                                 "--cold: ask a running guest to shut down first");
+  migrate
+      ->add_option("--shutdown-timeout", migrate_shutdown_timeout,
+                   "--cold --shutdown: seconds to wait for the guest")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3600u));
+  migrate
+      ->add_flag("--force-off", migration.force_off,
+                 "--cold --shutdown: stop the guest hard if it is still running after the wait")
+      ->needs(shutdown_flag);
+  migrate->add_flag("--no-start", migrate_no_start,
+                    "--cold: leave it defined but off on the destination");
+  migrate->callback([&] {
+    action = [&]() -> int {
+      if (migrate_cold == migrate_live) {
+        std::cerr << "vfctl: say how to move it: --cold (shut down, move the definition, start "
+                     "it there on a free VF of the same pool) or --live (the guest keeps "
+                     "running; only VF ports with virtio failover)\n";
+        return kExitUsage;
+      }
+      if (migrate_live && (migration.shutdown || migrate_no_start)) {
+        std::cerr << "vfctl: --shutdown, --force-off and --no-start go with --cold\n";
+        return kExitUsage;
+      }
+      migration.kind = migrate_live ? MigrationKind::live : MigrationKind::offline;
+      migration.shutdown_timeout = std::chrono::seconds(migrate_shutdown_timeout);
+      migration.start = !migrate_no_start;
+      migration.now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+      auto ctx = host.engine();
+      if (!ctx) return report_error(options, ctx.error());
+      auto lv = host.libvirt();
+      if (!lv) return report_error(options, lv.error());
+      auto dest = connect_libvirt(migration.dest_uri);
+      if (!dest) return report_error(options, dest.error());
+      // Progress goes to stdout as each step begins; with --json, stdout holds the one object.
+      auto progress = [&](const std::string& line) {
+        if (!options.json) std::cout << "vfctl: " << line << std::endl;
+      };
+      auto moved = migrate_domain_to(migration, **lv, **dest, **ctx, progress);
+      if (!moved) return report_error(options, moved.error());
+      std::cout << (options.json ? migration_json(*moved) : migration_text(*moved));
+      if (!moved->left_behind.empty()) std::cerr << "vfctl: " << moved->left_behind << "\n";
+      return moved->left_behind.empty() ? kExitDone : kExitPartly;
     };
   });
 

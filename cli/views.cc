@@ -547,6 +547,39 @@ std::string detachment_json(const Detachment& d) {
   return text_of(root);
 }
 
+std::string migration_json(const MigrationReport& r) {
+  Json root = object();
+  put(root.get(), "domain", r.domain);
+  put(root.get(), "destination", r.dest_uri);
+  put(root.get(), "kind", r.kind == MigrationKind::live ? "live" : "cold");
+  put_bool(root.get(), "shut_down", r.shut_down);
+  put_bool(root.get(), "forced_off", r.forced_off);
+  Json ports = array();
+  for (const MovedPort& port : r.ports) {
+    Json entry = object();
+    put(entry.get(), "port", port.port);
+    if (port.from)
+      put(entry.get(), "from", port.from->to_string());
+    else
+      put_null(entry.get(), "from");
+    if (port.to)
+      put(entry.get(), "to", port.to->to_string());
+    else
+      put_null(entry.get(), "to");
+    append(ports.get(), std::move(entry));
+  }
+  put(root.get(), "ports", std::move(ports));
+  Json dropped = array();
+  for (const PciAddress& vf : r.dropped_reservations) {
+    const std::string text = vf.to_string();
+    json_object_array_add(dropped.get(), json_object_new_string_len(text.data(), text.size()));
+  }
+  put(root.get(), "dropped_reservations", std::move(dropped));
+  put_bool(root.get(), "started", r.started);
+  if (!r.left_behind.empty()) put(root.get(), "left_behind", r.left_behind);
+  return text_of(root);
+}
+
 std::string change_report_text(const std::vector<std::string>& changes,
                                const std::vector<std::string>& problems,
                                const std::string& nothing) {

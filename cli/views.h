@@ -9,6 +9,7 @@
 #include "cli/dhcp_hosts.h"
 #include "cli/doctor.h"
 #include "cli/hotplug.h"
+#include "cli/migrate.h"
 #include "cli/pf_neighbors.h"
 #include "cli/port_commands.h"
 #include "cli/qmp_hotplug.h"
@@ -40,6 +41,8 @@ std::string qmp_attachment_text(const QmpAttachment& attachment);
 std::string qmp_attachment_json(const QmpAttachment& attachment);
 std::string detachment_text(const Detachment& detachment);
 std::string detachment_json(const Detachment& detachment);
+// The text form is cli/migrate.h's migration_text.
+std::string migration_json(const MigrationReport& report);
 
 // Reports of commands that change several things (vfs apply, gc): one line per change, then
 // the problems; `nothing` when there is neither.

@@ -106,4 +106,107 @@ Result<bool> FakeLibvirt::detach_device_and_wait(const std::string& name, const 
   return fail(ErrorKind::internal, "fake: cannot find the element of alias " + alias);
 }
 
+Status FakeLibvirt::shutdown(const std::string& name) {
+  calls.push_back("shutdown " + name);
+  auto it = domains.find(name);
+  if (it == domains.end() || !it->second.live_xml)
+    return fail(ErrorKind::conflict, "domain '" + name + "' is not running");
+  if (!guest_ignores_shutdown) it->second.live_xml.reset();
+  return ok();
+}
+
+Status FakeLibvirt::destroy(const std::string& name) {
+  calls.push_back("destroy " + name);
+  auto it = domains.find(name);
+  if (it == domains.end() || !it->second.live_xml)
+    return fail(ErrorKind::conflict, "domain '" + name + "' is not running");
+  it->second.live_xml.reset();
+  return ok();
+}
+
+Status FakeLibvirt::start_domain(const std::string& name) {
+  calls.push_back("start " + name);
+  if (fail_next_start) {
+    Error error = *fail_next_start;
+    fail_next_start.reset();
+    return fail(std::move(error));
+  }
+  auto it = domains.find(name);
+  if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
+  if (it->second.live_xml) return fail(ErrorKind::conflict, "domain is already running");
+  it->second.live_xml = it->second.persistent_xml;
+  return ok();
+}
+
+Status FakeLibvirt::set_config_metadata(const std::string& name, const std::string& uri,
+                                        const std::string& prefix,
+                                        const std::optional<std::string>& element_xml) {
+  calls.push_back("metadata " + name + " " + uri + (element_xml ? " set" : " removed"));
+  auto it = domains.find(name);
+  if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
+  std::string& xml = it->second.persistent_xml;
+  // Remove the element of that namespace (the fake only meets what it wrote itself).
+  const std::string marker = "xmlns:" + prefix + "=\"" + uri + "\"";
+  if (size_t at = xml.find(marker); at != std::string::npos) {
+    const size_t open = xml.rfind('<', at);
+    size_t close = xml.find("/>", at);
+    const size_t end_tag = xml.find("</" + prefix + ":", at);
+    if (end_tag != std::string::npos && (close == std::string::npos || end_tag < close))
+      close = xml.find('>', end_tag) - 1;
+    xml.erase(open, close + 2 - open);
+  }
+  if (element_xml) {
+    // <move a="b"/> becomes <prefix:move xmlns:prefix="uri" a="b"/>
+    std::string element = *element_xml;
+    if (element.size() < 3 || element[0] != '<')
+      return fail(ErrorKind::invalid_input, "fake: metadata is not an element");
+    element.insert(1, prefix + ":");
+    const size_t name_end = element.find_first_of(" />", 1);
+    element.insert(name_end, " " + marker);
+    if (size_t meta = xml.find("</metadata>"); meta != std::string::npos) {
+      xml.insert(meta, element);
+    } else {
+      const size_t after_name = xml.find("</name>");
+      if (after_name == std::string::npos) return fail(ErrorKind::internal, "fake: no </name>");
+      xml.insert(after_name + 7, "<metadata>" + element + "</metadata>");
+    }
+  }
+  if (!DomainXml::parse(xml))
+    return fail(ErrorKind::internal, "fake: the metadata edit broke the XML");
+  return ok();
+}
+
+Status FakeLibvirt::migrate(const std::string& name, const std::string& dest_uri,
+                            MigrationKind kind) {
+  const bool live = kind == MigrationKind::live;
+  calls.push_back("migrate " + name + " " + dest_uri + (live ? " live" : " offline"));
+  auto it = domains.find(name);
+  if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
+  auto peer = peers.find(dest_uri);
+  if (peer == peers.end())
+    return fail(ErrorKind::os,
+                "migrate domain '" + name + "' to " + dest_uri + ": unable to connect to server");
+  if (live && !it->second.live_xml)
+    return fail(ErrorKind::conflict, "migrate domain '" + name + "': domain is not running");
+  FakeLibvirt& dest = *peer->second;
+  if (dest.domains.count(name))
+    return fail(ErrorKind::conflict, "migrate domain '" + name + "' to " + dest_uri + ": domain '" +
+                                         name + "' already exists");
+  std::string xml = live ? *it->second.live_xml : it->second.persistent_xml;
+  if (dest.migrate_hook) {
+    auto hooked = dest.migrate_hook(xml);
+    if (!hooked)
+      return fail(hooked.error().kind,
+                  "migrate domain '" + name + "' to " + dest_uri +
+                      ": Hook script execution failed: " + hooked.error().message);
+    if (*hooked) xml = **hooked;
+  }
+  // As libvirt with PERSIST_DEST: a live migration keeps the source's persistent definition
+  // (sent in the migration cookie), not the XML the hook rewrote.
+  dest.domains[name].persistent_xml = live ? it->second.persistent_xml : xml;
+  if (live) dest.domains[name].live_xml = xml;
+  domains.erase(it);
+  return ok();
+}
+
 }  // namespace vfhook::testing

@@ -2,6 +2,7 @@
 // would change something, and can be told to fail the next define.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,13 +35,36 @@ class FakeLibvirt final : public Libvirt {
   Result<bool> detach_device_and_wait(const std::string& name, const std::string& alias,
                                       std::chrono::milliseconds timeout) override;
 
+  Status shutdown(const std::string& name) override;
+  Status destroy(const std::string& name) override;
+  Status start_domain(const std::string& name) override;
+  // Edits the persistent XML's <metadata>: the element of namespace `uri` is replaced or
+  // removed (the fake writes it as <prefix:element xmlns:prefix="uri" .../>).
+  Status set_config_metadata(const std::string& name, const std::string& uri,
+                             const std::string& prefix,
+                             const std::optional<std::string>& element_xml) override;
+  // Hands the domain to the FakeLibvirt registered in `peers` under `dest_uri`: its
+  // `migrate_hook` (the destination's hook) gets the XML and may refuse or rewrite it; then the
+  // domain is defined there (running, for live) and gone from here. Like libvirt, a live
+  // migration defines the SOURCE's persistent XML there, not the hook's.
+  Status migrate(const std::string& name, const std::string& dest_uri, MigrationKind kind) override;
+
+  // What the destination's migrate hook returns: an error (the migration is aborted with its
+  // message), nullopt (the XML stands) or the XML to use instead.
+  using MigrateHook = std::function<Result<std::optional<std::string>>(const std::string& xml)>;
+
   std::map<std::string, Domain> domains;
-  std::vector<std::string> defines;          // the XML of every successful define, in order
-  std::optional<Error> fail_next_define;     // returned (once) by the next define_xml
-  std::optional<Error> fail_next_attach;     // returned (once) by the next attach_device
-  bool guest_keeps_devices = false;          // a guest that ignores unplug requests
-  std::vector<std::string> attached;         // every attached device's XML, in order
-  std::vector<std::string> detach_requests;  // aliases asked for
+  std::map<std::string, FakeLibvirt*> peers;  // other hosts, by URI
+  MigrateHook migrate_hook;                   // this host as a destination; unset: accept
+  bool guest_ignores_shutdown = false;        // shutdown() leaves it running
+  std::optional<Error> fail_next_start;       // returned (once) by the next start_domain
+  std::vector<std::string> calls;             // "shutdown web1", "migrate web1 URI live", ...
+  std::vector<std::string> defines;           // the XML of every successful define, in order
+  std::optional<Error> fail_next_define;      // returned (once) by the next define_xml
+  std::optional<Error> fail_next_attach;      // returned (once) by the next attach_device
+  bool guest_keeps_devices = false;           // a guest that ignores unplug requests
+  std::vector<std::string> attached;          // every attached device's XML, in order
+  std::vector<std::string> detach_requests;   // aliases asked for
 };
 
 }  // namespace vfhook::testing

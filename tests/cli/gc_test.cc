@@ -124,6 +124,16 @@ TEST_F(GcTest, ADomainLibvirtCannotAnswerForIsLeftAlone) {
                                         std::chrono::milliseconds) override {
       return fail(ErrorKind::os, "no");
     }
+    Status shutdown(const std::string&) override { return fail(ErrorKind::os, "no"); }
+    Status destroy(const std::string&) override { return fail(ErrorKind::os, "no"); }
+    Status start_domain(const std::string&) override { return fail(ErrorKind::os, "no"); }
+    Status set_config_metadata(const std::string&, const std::string&, const std::string&,
+                               const std::optional<std::string>&) override {
+      return fail(ErrorKind::os, "no");
+    }
+    Status migrate(const std::string&, const std::string&, MigrationKind) override {
+      return fail(ErrorKind::os, "no");
+    }
   } broken;  // ...but libvirt errs instead of saying "no such domain"
   GcReport report = collect_garbage(broken, bed.ctx());
   EXPECT_TRUE(report.changes.empty());

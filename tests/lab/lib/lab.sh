@@ -277,7 +277,16 @@ lab_pf_setup() {
 lab_scenario=$(basename "$0" .sh)
 sync_flag() { touch "${LAB_SYNC:?}/$lab_scenario-$1"; }
 has_flag() { [ -e "${LAB_SYNC:?}/$lab_scenario-$1" ]; }
-wait_flag() { wait_for "$2" "the other host's '$1'" has_flag "$1"; }
+# wait_flag NAME SECONDS: wait for the other host's flag; fail at once when it failed.
+wait_flag() {
+  local end=$((SECONDS + $2)) other=b
+  [ "${LAB_ROLE:-a}" = b ] && other=a
+  until has_flag "$1"; do
+    [ -e "$LAB_SYNC/$lab_scenario-$other-failed" ] && fail "host $other failed (see its log)"
+    [ $SECONDS -lt $end ] || fail "timed out after $2s waiting for the other host's '$1'"
+    sleep 0.5
+  done
+}
 
 # Host b's part of a two-host scenario: an address on VLAN $1 of its PF, kept up until host a
 # says it is done (or gave up).
@@ -296,6 +305,10 @@ serve_vlan_until_a_done() {
   [ -e "$LAB_SYNC/$lab_scenario-a-failed" ] && fail "host a failed (see its log)"
   step "host b: rx on $pf.$vlan: $(cat "/sys/class/net/$pf.$vlan/statistics/rx_packets") packets"
   step "PASS"
+}
+# Host b: tell a when this scenario fails on b (a's wait_flag gives up at once).
+b_signals_failure() {
+  trap 'rc=$?; [ $rc -eq 0 ] || touch "$LAB_SYNC/$lab_scenario-b-failed"; exit $rc' EXIT
 }
 # Host a: tell b when this scenario ends, however it ends.
 a_signals_done() {
@@ -347,3 +360,65 @@ lab_rebooted() { [ -e "${LAB_RESULTS:?}/$lab_scenario.rebooted" ]; }
 json_field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1; }
 # status_has TEXT: vfctl's JSON status, without spaces and newlines, contains TEXT
 status_has() { local status; status=$(vfctl --json status | tr -d '\n '); [[ "$status" == *"$1"* ]]; }
+
+# ---- two hosts: management network, libvirt remote access, DHCP --------------------------
+
+lab_host_number() { case "${LAB_ROLE:-a}" in a) echo 1 ;; b) echo 2 ;; *) fail "unknown role ${LAB_ROLE:-}" ;; esac; }
+# netdev_by_mac MAC: the netdev with that MAC
+netdev_by_mac() {
+  local n
+  for n in /sys/class/net/*; do
+    [ "$(cat "$n/address" 2>/dev/null)" = "$1" ] && { basename "$n"; return 0; }
+  done
+  return 1
+}
+# lab_mgmt_up: the management NIC lab-run gives two hosts, at 10.99.0.<1|2>/24; hostname
+# lab-host-<role>, and both names in /etc/hosts: libvirt's migration connects to the
+# destination by the name that host gives itself.
+lab_mgmt_up() {
+  local n nic other
+  n=$(lab_host_number)
+  other=$((3 - n))
+  nic=$(netdev_by_mac "52:54:00:20:00:0$n") ||
+    fail "no management NIC 52:54:00:20:00:0$n (vm-images/lab-run --hosts 2 adds it)"
+  ip addr replace "10.99.0.$n/24" dev "$nic"
+  ip link set "$nic" up
+  hostname "lab-host-${LAB_ROLE:-a}"
+  grep -q 'lab-host-a$' /etc/hosts || printf '10.99.0.1\tlab-host-a\n10.99.0.2\tlab-host-b\n' >>/etc/hosts
+  wait_for 60 "the other host on the management network (10.99.0.$other)" busybox ping -c 1 -W 1 "10.99.0.$other"
+  info "management network: $nic 10.99.0.$n/24, hostname $(hostname)"
+}
+# lab_libvirt_tcp: libvirtd also listens on TCP 16509 without authentication (only ever on
+# the lab's private management network), and gets a host UUID of its own (both hosts boot
+# the same image; libvirt refuses to migrate to a host with its own UUID).
+lab_libvirt_tcp() {
+  local n
+  n=$(lab_host_number)
+  sed -i '/^auth_tcp\|^host_uuid/d' /etc/libvirt/libvirtd.conf
+  printf 'auth_tcp = "none"\nhost_uuid = "00000000-0000-4000-8000-00000000000%s"\n' "$n" \
+    >>/etc/libvirt/libvirtd.conf
+  systemctl stop libvirtd.service
+  systemctl start libvirtd-tcp.socket || fail "cannot start libvirtd-tcp.socket"
+  systemctl start libvirtd.service
+  wait_for 60 "libvirtd" virsh version
+}
+# lab_provider_bridge PF VLAN [ADDR]: bridge br<VLAN> over PF.<VLAN>, for virtio NICs on the
+# provider VLAN (the standby of a VF with failover); ADDR gives the host an address there.
+lab_provider_bridge() {
+  local pf=$1 vlan=$2 br=br$2
+  ip link set "$pf" up
+  ip link add "$br" type bridge 2>/dev/null || true
+  ip link set "$br" up
+  ip link add link "$pf" name "$pf.$vlan" type vlan id "$vlan" 2>/dev/null || true
+  ip link set "$pf.$vlan" master "$br"
+  ip link set "$pf.$vlan" up
+  [ -z "${3:-}" ] || ip addr replace "$3" dev "$br"
+}
+# lab_dnsmasq IFACE HOSTSFILE NETWORK: a DHCP server that answers only the MACs HOSTSFILE lists
+# (dnsmasq's "static" range), re-reading it on SIGHUP
+lab_dnsmasq() {
+  dnsmasq --conf-file=/dev/null --user=root --port=0 --interface="$1" --bind-interfaces \
+    --except-interface=lo --dhcp-range="$3,static,255.255.255.0,10m" --dhcp-hostsfile="$2" \
+    --dhcp-leasefile=/run/lab-dnsmasq.leases --pid-file=/run/lab-dnsmasq.pid --log-dhcp \
+    --log-facility="$L2_LOGS/dnsmasq.log" || fail "dnsmasq did not start"
+}

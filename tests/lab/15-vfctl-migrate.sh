@@ -1,0 +1,195 @@
+#!/bin/bash
+# vfhook scenario 15 (lab-run --hosts 2): migration between two hosts on one provider segment.
+# Host b runs a DHCP server on VLAN 110 that hands out only what `vfctl dhcp-hosts` exported.
+#  1. a guest on host a with a teamed VF port on VLAN 110 (virtio standby with the same MAC)
+#     gets its reserved IP by DHCP;
+#  2. `virsh migrate --live` of a guest with a plain VF is refused by libvirt/QEMU on host a;
+#     of the teamed guest (pool without failover on b) by vfhook's hook on b, with our message;
+#     both keep running on a;
+#  3. `vfctl migrate --cold` moves the teamed guest to b (which has fewer VFs: its VF address
+#     does not exist there): a new VF, the same MAC, VLAN, guest NIC name and IP; a's VF is
+#     restored and free;
+#  4. with failover = true in the pools, `vfctl migrate --live` moves it back from b to a while
+#     b pings it every 0.2 s: it keeps running and keeps its IP; the VF is re-plugged on a.
+. "$(dirname "$0")/lib/lab.sh"
+
+[ "${LAB_HOSTS:-1}" = 2 ] || fail "this scenario needs two hosts (lab-run --hosts 2)"
+role=${LAB_ROLE:-a}
+mac=52:54:00:aa:15:01 ip=10.77.110.50 uri_a=qemu+tcp://lab-host-a/system uri_b=qemu+tcp://lab-host-b/system
+hostsfile=$LAB_SYNC/15-dhcp-hosts
+pf=$(netdev_of "$(pf_pci)"); [ -n "$pf" ] || fail "no igb PF on host $role"
+
+# The teamed guest: a virtio NIC on the provider bridge (standby) and the VF (primary), one MAC.
+mover_xml() { # VF_PCI
+  l2_xml mover "<interface type='bridge'><mac address='$mac'/><source bridge='br110'/>\
+<model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface>\
+$(hostdev_iface "$mac" "$1" no "<vlan><tag id='110'/></vlan><teaming type='transient' persistent='ua-net0'/><alias name='ua-vf0'/>")" \
+    "$(ports_metadata "$(port_record $mac provider 110 "ip=\"$ip\"")")" \
+    "lab.dhcp=1 lab.hold=forever lab.watch=1"
+}
+set_failover() { # true|false
+  vfhook_default_config "$pf" "failover = $1"
+}
+lab_mgmt_up
+lab_libvirt_tcp
+vfhook_install
+mkdir -p "$L2_LOGS"
+
+if [ "$role" = b ]; then
+  b_signals_failure
+  # What the DHCP server saw, however the scenario ends.
+  trap 'rc=$?; [ $rc -eq 0 ] || touch "$LAB_SYNC/$lab_scenario-b-failed"
+    info "br110 rx/tx packets: $(cat /sys/class/net/br110/statistics/rx_packets 2>/dev/null)/$(cat /sys/class/net/br110/statistics/tx_packets 2>/dev/null)"
+    [ -f "$L2_LOGS/dnsmasq.log" ] && tail -n 15 "$L2_LOGS/dnsmasq.log" | sed "s/^/           dnsmasq| /"
+    exit $rc' EXIT
+  # b has 4 VFs, a has 7: the guest's VF on a (index 5) has no namesake here.
+  lab_pf_setup "$pf" 4
+  set_failover false
+  lab_provider_bridge "$pf" 110 10.77.110.2/24
+  sync_flag b-ready
+  wait_flag dhcp-hosts 600
+  cp "$hostsfile" /run/lab-dhcp-hosts
+  info "DHCP reservations from host a: $(tr '\n' ' ' </run/lab-dhcp-hosts)"
+  lab_dnsmasq br110 /run/lab-dhcp-hosts 10.77.110.0
+  sync_flag dhcp-ready
+
+  wait_flag moved-to-b 900
+  step "host b: the guest arrived cold"
+  state_is mover running || fail "mover is not running on host b"
+  line=$(wait_serial mover '^LAB-DHCP ' 180)
+  info "mover on b: $line"
+  echo "$line" | grep -q "result=ok addr=$ip/24" || fail "mover did not get $ip on host b: $line"
+  echo "$line" >"$LAB_SYNC/15-dhcp-on-b"
+  vf_b=$(virsh dumpxml mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+  info "mover's VF on b: $vf_b"
+  index_b=""
+  for i in 0 1 2 3; do [ "$(vf_pci "$pf" $i)" = "$vf_b" ] && index_b=$i; done
+  [ -n "$index_b" ] || fail "mover's VF $vf_b is not a VF of $pf on host b"
+  expect_vf "$pf" "$index_b" "link/ether $mac .*vlan 110"
+
+  step "host b: failover = true on both hosts; live migration back to a, pinging $ip"
+  set_failover true
+  sync_flag failover-on
+  wait_flag a-failover-on 120
+  busybox ping -i 0.2 "$ip" >/tmp/ping-across.log 2>&1 &
+  ping_pid=$!
+  sleep 3
+  t0=$SECONDS
+  out=$(vfctl migrate mover "$uri_a" --live 2>&1) || { echo "$out"; kill $ping_pid; fail "vfctl migrate --live failed"; }
+  info "vfctl migrate --live took $((SECONDS - t0)) s:"
+  echo "$out" | sed 's/^/           | /'
+  sleep 10
+  kill -INT $ping_pid; wait $ping_pid 2>/dev/null || true
+  summary=$(grep 'packets transmitted' /tmp/ping-across.log)
+  info "ping across the move: $summary"
+  echo "$summary" >"$LAB_SYNC/15-ping"
+  received=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) packets received.*/\1/p')
+  [ "${received:-0}" -gt 0 ] || fail "no ping reply from $ip across the live move"
+  not_running mover || fail "mover still runs on host b after the live move"
+  [ -z "$(vfctl --json status | tr -d ' \n' | grep -o '"domain":"mover"')" ] ||
+    fail "host b still holds a VF for mover"
+  expect_vf "$pf" "$index_b" "link/ether 02:00:00:"
+  [ "$(vf_vlan "$pf" "$index_b")" = 0 ] || fail "VF $index_b kept its VLAN after the move"
+  sync_flag moved-to-a
+  wait_flag a-done 600
+  kill "$(cat /run/lab-dnsmasq.pid)" 2>/dev/null || true
+  step "PASS"
+  exit 0
+fi
+
+a_signals_done
+lab_pf_setup "$pf" 7
+set_failover false
+lab_provider_bridge "$pf" 110
+wait_flag b-ready 600
+
+vf=$(vf_pci "$pf" 5)
+define_guest mover "$(mover_xml "$vf")"
+step "host a: DHCP reservations for host b's server"
+vfctl dhcp-hosts --format dnsmasq-hostsfile --write "$hostsfile" || fail "vfctl dhcp-hosts failed"
+grep -q "$mac,$ip" "$hostsfile" || fail "no reservation for $mac in: $(cat "$hostsfile")"
+sync_flag dhcp-hosts
+wait_flag dhcp-ready 300
+
+step "host a: 1. start 'mover' (VF 5 teamed with a virtio standby, VLAN 110) and DHCP"
+start_guest mover
+line=$(wait_serial mover '^LAB-DHCP ' 180)
+info "mover on a: $line"
+echo "$line" | grep -q "result=ok addr=$ip/24" || fail "mover did not get $ip by DHCP: $line"
+nic_a=$(echo "$line" | sed -n 's/.*dev=\([^ ]*\).*/\1/p')
+expect_vf "$pf" 5 "link/ether $mac .*vlan 110"
+
+step "host a: 2a. virsh migrate --live of a guest with a plain VF (libvirt/QEMU decide, on a)"
+define_guest plain "$(l2_xml plain "$(vf_port 52:54:00:aa:15:02 "$(vf_pci "$pf" 3)" 120)" \
+  "$(ports_metadata "$(port_record 52:54:00:aa:15:02 provider 120)")")"
+start_guest plain
+if out=$(virsh migrate --live --persistent --undefinesource plain "$uri_b" 2>&1); then
+  fail "libvirt migrated a guest with a plain VF live: $out"
+fi
+info "refused: $out"
+state_is plain running || fail "plain stopped after the refused migration"
+if out=$(virsh save plain /var/tmp/plain.save 2>&1); then fail "libvirt saved a guest with a plain VF"; fi
+info "virsh save refused: $out"
+state_is plain running || fail "plain stopped after the refused save"
+remove_guest plain
+
+step "host a: 2b. virsh migrate --live of the teamed guest (b's pool has failover = false)"
+t0=$SECONDS
+if out=$(virsh migrate --live --persistent --undefinesource mover "$uri_b" 2>&1); then
+  fail "the live migration to a pool without failover went through: $out"
+fi
+info "refused after $((SECONDS - t0)) s: $out"
+echo "$out" | grep -q "vfhook" || fail "the refusal is not vfhook's: $out"
+echo "$out" | grep -q "vfctl migrate mover" || fail "the refusal does not say what to do: $out"
+state_is mover running || fail "mover stopped after the refused live migration"
+
+step "host a: 3. vfctl migrate --cold to b (shutdown; the L2 init ignores ACPI, so --force-off)"
+t0=$SECONDS
+out=$(vfctl migrate mover "$uri_b" --cold --shutdown --shutdown-timeout 5 --force-off 2>&1) ||
+  { echo "$out"; fail "vfctl migrate --cold failed"; }
+info "vfctl migrate --cold took $((SECONDS - t0)) s:"
+echo "$out" | sed 's/^/           | /'
+echo "$out" | grep -q "$vf here ->" || fail "vfctl did not report the old VF $vf"
+virsh domstate mover >/dev/null 2>&1 && fail "mover is still defined on host a"
+expect_vf "$pf" 5 "link/ether 02:00:00:"
+[ "$(vf_vlan "$pf" 5)" = 0 ] || fail "VF 5 kept VLAN $(vf_vlan "$pf" 5) after the move"
+status_has '"domain":"mover"' && fail "host a still holds VF 5 for mover"
+sync_flag moved-to-b
+wait_flag failover-on 900
+line_b=$(cat "$LAB_SYNC/15-dhcp-on-b")
+nic_b=$(echo "$line_b" | sed -n 's/.*dev=\([^ ]*\).*/\1/p')
+[ "$nic_a" = "$nic_b" ] || fail "the guest's NIC was $nic_a on a and is $nic_b on b"
+info "same guest NIC ($nic_a) and IP ($ip) on both hosts"
+
+step "host a: 4. failover = true; waiting for b's live migration back"
+set_failover true
+sync_flag a-failover-on
+wait_flag moved-to-a 900
+state_is mover running || fail "mover does not run on host a after the live move"
+expect_nic_added mover "$mac" 120
+vf_now=$(virsh dumpxml mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+info "mover's VF on a after the live move: $vf_now; ping from b: $(cat "$LAB_SYNC/15-ping")"
+status_has '"domain":"mover"' || fail "host a holds no VF for mover after the live move"
+vf_config=$(virsh dumpxml --inactive mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+[ "$vf_config" = "$vf_now" ] ||
+  fail "mover's definition on a names $vf_config, the running guest has $vf_now (libvirt keeps the source's definition; vfctl must point it here)"
+
+step "host a: 5. virsh save / restore of the teamed guest (QEMU unplugs the VF for the save)"
+t0=$SECONDS
+out=$(virsh save mover /var/tmp/mover.save 2>&1) || fail "virsh save of the teamed guest failed: $out"
+info "saved in $((SECONDS - t0)) s"
+status_has '"use":"claimed"' && fail "a VF is still claimed after the save"
+t0=$SECONDS
+out=$(virsh restore /var/tmp/mover.save 2>&1) || fail "virsh restore failed: $out"
+info "restored in $((SECONDS - t0)) s"
+state_is mover running || fail "mover does not run after the restore"
+vf_restored=$(virsh dumpxml mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+info "mover's VF: $vf_now before the save, $vf_restored after the restore (its own reservation)"
+[ "$vf_restored" = "$vf_now" ] || fail "the restore moved mover off the VF it had reserved"
+expect_nic_added mover "$mac" 120
+rm -f /var/tmp/mover.save
+remove_guest mover
+# The hook on a reserved the VF when the guest arrived; the domain is gone now: gc drops that.
+vfctl gc | sed 's/^/           | /'
+status_has '"domain":"mover"' && fail "host a still holds a VF for mover after its removal"
+step "PASS"

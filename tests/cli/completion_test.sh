@@ -23,7 +23,7 @@ expect() { # WANT WORDS...: the completions of the last word
   # Anything on stderr would land over the user's command line.
   if [ -s "$errors" ]; then echo "FAIL: '$*' printed: $(cat "$errors")"; failed=1; fi
 }
-expect "status pools claims doctor port render attach detach vfs gc dhcp-hosts" vfctl ""
+expect "status pools claims doctor port render attach detach migrate vfs gc dhcp-hosts" vfctl ""
 expect "pools port" vfctl po
 expect "claims" vfctl cl
 expect "--count" vfctl claims --c
@@ -49,6 +49,9 @@ expect "--persistent" vfctl detach web1 ua-x --pe
 expect "--timeout" vfctl detach web1 ua-x --t
 expect "--qmp" vfctl detach web1 ua-x --qm
 expect "$sockets/qmp.sock" vfctl detach web1 ua-x --qmp "$sockets/"
+expect "--cold" vfctl migrate web1 qemu+ssh://b/system --co
+expect "--shutdown --shutdown-timeout" vfctl migrate web1 qemu+ssh://b/system --cold --sh
+expect "--force-off" vfctl migrate web1 qemu+ssh://b/system --cold --shutdown-timeout 60 --f
 expect "dhcp-hosts" vfctl dh
 expect "--pool --format --write --help" vfctl dhcp-hosts --
 expect "kea kea6" vfctl dhcp-hosts --format k

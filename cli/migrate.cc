@@ -6,15 +6,12 @@
 #include "engine/claims.h"
 #include "engine/operations.h"
 #include "engine/port_allocation.h"
+#include "model/move_marker.h"
 #include "util/printable.h"
 #include "xml/domain_xml.h"
 
 namespace vfhook {
 namespace {
-
-// The cold-move marker (see cli/migrate.h), as the destination's hook reads it.
-constexpr const char* kMoveMarkerNamespace = "urn:vfhook:move:1";
-constexpr const char* kMoveMarkerPrefix = "vfmove";
 
 constexpr std::chrono::milliseconds kShutdownPoll{500};
 
@@ -143,16 +140,15 @@ Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& s
   }
   VF_ASSIGN(here, ports_of(source, request.domain, false));
 
-  const std::string marker = "<move mode=\"offline\" expires=\"" +
-                             std::to_string(request.now_unix + kColdMoveMarkerLifetimeSeconds) +
-                             "\"/>";
+  VF_ASSIGN(marker,
+            render_move_marker(MoveMarker{request.now_unix + kColdMoveMarkerLifetimeSeconds}));
   const std::string stays_here =
       name +
       " is still defined on this host, switched off, with its VFs reserved here; start "
       "it here with `virsh start " +
       printable(request.domain, 255) + "`, or fix the cause and run vfctl migrate again";
-  if (auto marked = source.set_config_metadata(request.domain, kMoveMarkerNamespace,
-                                               kMoveMarkerPrefix, marker);
+  if (auto marked =
+          source.set_config_metadata(request.domain, kMoveNamespace, kMoveNamespacePrefix, marker);
       !marked)
     return fail(marked.error().kind, "cannot mark " + name + " for a cold move: " +
                                          marked.error().message + ". " + stays_here);
@@ -163,8 +159,8 @@ Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& s
       !moved) {
     std::string message = "cold migration of " + name + " to " + request.dest_uri +
                           " failed: " + moved.error().message + ". " + stays_here;
-    if (auto unmarked = source.set_config_metadata(request.domain, kMoveMarkerNamespace,
-                                                   kMoveMarkerPrefix, std::nullopt);
+    if (auto unmarked = source.set_config_metadata(request.domain, kMoveNamespace,
+                                                   kMoveNamespacePrefix, std::nullopt);
         !unmarked)
       message += " (its cold-move marker could not be removed and expires by itself in " +
                  std::to_string(kColdMoveMarkerLifetimeSeconds / 60) +
@@ -180,10 +176,10 @@ Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& s
     report.left_behind +=
         "cannot read the definition at " + request.dest_uri + ": " + there.error().message + ". ";
   if (auto xml = dest.domain_xml(request.domain, false);
-      xml && xml->find(kMoveMarkerNamespace) != std::string::npos) {
+      xml && xml->find(kMoveNamespace) != std::string::npos) {
     // A destination whose hook did not strip the marker (an older vfhook, or none).
-    if (auto unmarked = dest.set_config_metadata(request.domain, kMoveMarkerNamespace,
-                                                 kMoveMarkerPrefix, std::nullopt);
+    if (auto unmarked = dest.set_config_metadata(request.domain, kMoveNamespace,
+                                                 kMoveNamespacePrefix, std::nullopt);
         !unmarked)
       report.left_behind += "the cold-move marker stays in the definition at " + request.dest_uri +
                             " until it expires: " + unmarked.error().message + ". ";

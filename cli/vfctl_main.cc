@@ -214,6 +214,47 @@ int run(int argc, char** argv) {
     };
   });
 
+  // Reads the config only: quick and without side effects, for scripts and the bash completion.
+  CLI::App* pools = app.add_subcommand("pools", "the names of the configured pools, one a line");
+  pools->callback([&] {
+    action = [&]() -> int {
+      auto config = load_config(options.config_path);
+      if (!config) return report_error(options, config.error());
+      std::cout << (options.json ? pools_json(*config) : pool_names_text(*config));
+      return kExitDone;
+    };
+  });
+
+  // The package's removal asks `claims --count` whether a guest still holds a VF; it must not
+  // create a state directory on a host where no hook ever ran.
+  bool claims_count = false;
+  CLI::App* claims = app.add_subcommand(
+      "claims", "the VFs and devices running (or starting) domains hold, from the claims store");
+  claims->add_flag("--count", claims_count, "print only the number of claims");
+  claims->callback([&] {
+    action = [&]() -> int {
+      auto config = load_config(options.config_path);
+      if (!config) return report_error(options, config.error());
+      auto store = open_existing_state_store(*config);
+      if (!store) return report_error(options, store.error());
+      std::vector<Claim> held;
+      if (*store) {
+        Status read = (*store)->transaction([&](StoreTransaction& tx) -> Status {
+          VF_ASSIGN(all, tx.claims());
+          held = std::move(all);
+          return ok();
+        });
+        if (!read) return report_error(options, read.error());
+      }
+      if (claims_count)
+        std::cout << (options.json ? "{ \"claims\": " + std::to_string(held.size()) + " }\n"
+                                   : std::to_string(held.size()) + "\n");
+      else
+        std::cout << (options.json ? claims_json(held) : claims_text(held));
+      return kExitDone;
+    };
+  });
+
   CLI::App* port = app.add_subcommand("port", "VF ports in domain definitions");
   port->require_subcommand(1);
 

@@ -644,6 +644,67 @@ std::string doctor_json(const std::vector<DoctorCheck>& checks) {
   return text_of(root);
 }
 
+std::string claims_text(const std::vector<Claim>& claims) {
+  if (claims.empty()) return "no claims\n";
+  std::vector<std::vector<std::string>> rows{{"DOMAIN", "POOL", "VF", "PF", "INDEX", "MAC"}};
+  for (const Claim& claim : claims) {
+    const bool whole_device = claim.vf_index < 0;
+    rows.push_back({printable(claim.domain, 40), claim.pool, claim.vf.to_string(),
+                    whole_device ? "(whole device)" : claim.pf,
+                    whole_device ? "-" : std::to_string(claim.vf_index),
+                    claim.mac ? claim.mac->to_string() : "-"});
+  }
+  return table(rows, "");
+}
+
+std::string claims_json(const std::vector<Claim>& claims) {
+  Json root = object();
+  Json list = array();
+  for (const Claim& claim : claims) {
+    Json c = object();
+    put(c.get(), "domain", claim.domain);
+    put(c.get(), "pool", claim.pool);
+    put(c.get(), "vf", claim.vf.to_string());
+    if (claim.vf_index < 0) {
+      put_null(c.get(), "pf");
+      put_null(c.get(), "vf_index");
+    } else {
+      put(c.get(), "pf", claim.pf);
+      put(c.get(), "vf_index", int64_t{claim.vf_index});
+    }
+    if (claim.mac)
+      put(c.get(), "mac", claim.mac->to_string());
+    else
+      put_null(c.get(), "mac");
+    append(list.get(), std::move(c));
+  }
+  put(root.get(), "claims", std::move(list));
+  return text_of(root);
+}
+
+std::string pool_names_text(const HostConfig& config) {
+  std::string out;
+  for (const Pool& pool : config.pools) out += pool.name + "\n";
+  return out;
+}
+
+std::string pools_json(const HostConfig& config) {
+  Json root = object();
+  Json list = array();
+  for (const Pool& pool : config.pools) {
+    Json p = object();
+    put(p.get(), "name", pool.name);
+    put(p.get(), "mode", pool.mode == PoolMode::pf ? "pf" : "vf");
+    Json pfs = array();
+    for (const PoolPf& pf : pool.pfs)
+      json_object_array_add(pfs.get(), json_object_new_string_len(pf.ref.data(), pf.ref.size()));
+    put(p.get(), "pfs", std::move(pfs));
+    append(list.get(), std::move(p));
+  }
+  put(root.get(), "pools", std::move(list));
+  return text_of(root);
+}
+
 std::string error_json(const Error& error) {
   Json root = object();
   Json e = object();

@@ -14,6 +14,8 @@
 #include "cli/port_commands.h"
 #include "cli/qmp_hotplug.h"
 #include "engine/inventory.h"
+#include "policy/config.h"
+#include "policy/store.h"
 
 namespace vfhook {
 
@@ -63,6 +65,17 @@ std::string dhcp_update_text(const DhcpHosts& hosts, const DhcpFileUpdate& updat
 //  "problems": [...], "other_family": [...], "text": the rendered reservations, "file": {"path",
 //  "written"} or null}.
 std::string dhcp_hosts_json(const DhcpHosts& hosts, const std::optional<DhcpFileUpdate>& update);
+
+// vfctl claims: one row per claim (a running or starting domain holds the VF or whole device),
+// "no claims" when there is none. JSON: {"claims": [{"domain", "pool", "vf", "pf" (null for a
+// whole device), "vf_index" (null for a whole device), "mac" (or null)}]}.
+std::string claims_text(const std::vector<Claim>& claims);
+std::string claims_json(const std::vector<Claim>& claims);
+
+// vfctl pools: the configured pools' names, one a line (what the bash completion reads).
+// JSON: {"pools": [{"name", "mode" (vf|pf), "pfs": [...]}]}.
+std::string pool_names_text(const HostConfig& config);
+std::string pools_json(const HostConfig& config);
 
 // {"error": {"kind": ..., "message": ...}} for --json; the text form goes to stderr.
 std::string error_json(const Error& error);

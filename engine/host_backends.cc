@@ -26,6 +26,19 @@ Result<std::unique_ptr<Store>> open_state_store(const HostConfig& config) {
   return Store::open(config.state_dir + "/vfhook.db", options);
 }
 
+Result<std::unique_ptr<Store>> open_existing_state_store(const HostConfig& config) {
+  const std::string database = config.state_dir + "/vfhook.db";
+  struct stat st {};
+  if (::stat(database.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::unique_ptr<Store>();
+    return fail(errno_error(errno, "stat the claims database " + database));
+  }
+  VF_TRY(check_state_dir(config.state_dir));
+  StoreOptions options;
+  options.boot_id = read_boot_id("/proc");
+  return Store::open(database, options);
+}
+
 Result<std::unique_ptr<HostBackends>> open_host_backends(const HostConfig& config) {
   auto backends = std::make_unique<HostBackends>();
   backends->sysfs = std::make_unique<DirSysfs>("/sys");

@@ -27,6 +27,12 @@ Result<std::unique_ptr<HostBackends>> open_host_backends(const HostConfig& confi
 // backends and the test bed's.
 Result<std::unique_ptr<Store>> open_state_store(const HostConfig& config);
 
+// Opens the claims store only when its database exists, and creates nothing: nullptr when
+// there is none (no claim was ever made with this state directory). For queries that must not
+// leave a state directory behind (`vfctl claims`, which the package's removal asks). Like
+// open_state_store, it drops the claims of earlier boots.
+Result<std::unique_ptr<Store>> open_existing_state_store(const HostConfig& config);
+
 // This boot's id: <proc_root>/sys/kernel/random/boot_id without its newline; "" if unreadable
 // (the store then records claims without a boot and drops none).
 std::string read_boot_id(const std::string& proc_root);

@@ -91,20 +91,13 @@ const char* verb(Arrival arrival) {
 // A teamed port arriving in a pool that does not allow live migration, without a cold-move
 // marker that vouches for an offline move.
 Refusal failover_refusal(const std::string& who, const std::string& domain, const Pool& pool,
-                         Arrival arrival, bool marker_expired) {
+                         bool marker_expired) {
   const std::string why =
       "it is a VF with virtio failover (<teaming type='transient'>), and pool '" + pool.name +
       "' on this host does not allow live migration (failover = false)";
   const std::string expired =
       marker_expired ? " The domain's cold-move marker has expired, so this may be a live move."
                      : "";
-  if (arrival == Arrival::restore)
-    return {who, why +
-                     ": the guest was saved running, its VF unplugged as for a live "
-                     "migration." +
-                     expired + " Set failover = true for pool '" + pool.name +
-                     "' on this host to restore it, or start the domain afresh without the "
-                     "saved state."};
   return {who, "live migration refused: " + why + "." + expired + " Move it cold with " +
                    "`vfctl migrate " + domain +
                    " DEST_URI --cold`, or set failover = true for pool '" + pool.name +
@@ -157,9 +150,11 @@ class Relocator {
   }
   [[nodiscard]] std::string shown() const { return printable(name_, 255); }
   // A teamed port (virtio failover) may be arriving live: refused unless its pool here allows
-  // that or a cold-move marker says the move is offline.
+  // that or a cold-move marker says the move is offline. A restore is never a live move: the
+  // guest was saved (libvirt-guests does that at every host shutdown) and comes back paused
+  // from a file, so the switch does not apply.
   [[nodiscard]] bool live_failover_refused(const VfPort& port, const Pool& pool) const {
-    return port.teamed() && !pool.failover && !cold_;
+    return arrival_ == Arrival::migrate && port.teamed() && !pool.failover && !cold_;
   }
 
   const std::string& name_;
@@ -200,7 +195,7 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
       refusals_.push_back(missing_pool(who, port, record, ctx_.config));
     } else {
       if (live_failover_refused(port, *pool))
-        refusals_.push_back(failover_refusal(who, shown(), *pool, arrival_, marker_expired_));
+        refusals_.push_back(failover_refusal(who, shown(), *pool, marker_expired_));
       check_port_against_pool(who, port, record, *pool, ctx_.config, refusals_);
     }
     return ok();
@@ -259,7 +254,7 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
 
   const size_t before = refusals_.size();
   if (live_failover_refused(port, *pool))
-    refusals_.push_back(failover_refusal(who, shown(), *pool, arrival_, marker_expired_));
+    refusals_.push_back(failover_refusal(who, shown(), *pool, marker_expired_));
   check_port_against_pool(who, port, record, *pool, ctx_.config, refusals_);
   if (refusals_.size() != before) return ok();
 

@@ -208,5 +208,51 @@ TEST(Views, ErrorJsonCarriesKindAndMessage) {
   json_object_put(root);
 }
 
+TEST(Views, ClaimsShowEachHolderWithItsVfOrWholeDevice) {
+  const std::vector<Claim> claims{
+      Claim{*PciAddress::parse("0000:01:10.1"), "web1", "provider", "enp1s0", 1,
+            MacAddress::parse_unicast("52:54:00:aa:bb:01").value()},
+      Claim{*PciAddress::parse("0000:05:00.0"), "db1", "whole", "", -1}};
+  EXPECT_EQ(claims_text(claims),
+            "DOMAIN  POOL      VF            PF              INDEX  MAC\n"
+            "web1    provider  0000:01:10.1  enp1s0          1      52:54:00:aa:bb:01\n"
+            "db1     whole     0000:05:00.0  (whole device)  -      -\n");
+  EXPECT_EQ(claims_text({}), "no claims\n");
+
+  json_object* root = json_tokener_parse(claims_json(claims).c_str());
+  ASSERT_NE(root, nullptr);
+  json_object* list = member(root, "claims");
+  ASSERT_EQ(json_object_array_length(list), 2u);
+  json_object* vf = json_object_array_get_idx(list, 0);
+  EXPECT_STREQ(json_object_get_string(member(vf, "domain")), "web1");
+  EXPECT_EQ(json_object_get_int(member(vf, "vf_index")), 1);
+  EXPECT_STREQ(json_object_get_string(member(vf, "mac")), "52:54:00:aa:bb:01");
+  json_object* whole = json_object_array_get_idx(list, 1);
+  EXPECT_EQ(member(whole, "pf"), nullptr);
+  EXPECT_EQ(member(whole, "vf_index"), nullptr);
+  EXPECT_EQ(member(whole, "mac"), nullptr);
+  json_object_put(root);
+}
+
+TEST(Views, PoolsAreListedByNameOneALine) {
+  auto config = parse_config(
+      "[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nvlans = [\"100-199\"]\n"
+      "[[pool]]\nname = \"whole\"\nmode = \"pf\"\npfs = [\"0000:05:00.0\"]\n",
+      "test.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(pool_names_text(*config), "provider\nwhole\n");
+  EXPECT_EQ(pool_names_text(HostConfig{}), "");
+
+  json_object* root = json_tokener_parse(pools_json(*config).c_str());
+  ASSERT_NE(root, nullptr);
+  json_object* list = member(root, "pools");
+  ASSERT_EQ(json_object_array_length(list), 2u);
+  json_object* whole = json_object_array_get_idx(list, 1);
+  EXPECT_STREQ(json_object_get_string(member(whole, "mode")), "pf");
+  EXPECT_STREQ(json_object_get_string(json_object_array_get_idx(member(whole, "pfs"), 0)),
+               "0000:05:00.0");
+  json_object_put(root);
+}
+
 }  // namespace
 }  // namespace vfhook

@@ -106,6 +106,66 @@ TEST_F(OpenHostBackendsTest, DropsTheClaimsOfAnEarlierBoot) {
   }));
 }
 
+// `vfctl claims` (asked by the package's removal) on a host where no hook ever claimed a VF:
+// no store, and no state directory left behind.
+TEST_F(OpenHostBackendsTest, OpenExistingStoreWithoutADatabaseCreatesNothing) {
+  auto store = open_existing_state_store(config_);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(store->get(), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(config_.state_dir));
+
+  ASSERT_EQ(::mkdir(config_.state_dir.c_str(), 0700), 0);
+  store = open_existing_state_store(config_);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(store->get(), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(config_.state_dir + "/vfhook.db"));
+}
+
+// A claim made by a hook process is seen through the existing database; one of an earlier
+// boot is not (it would otherwise block a removal after a crash).
+TEST_F(OpenHostBackendsTest, OpenExistingStoreSeesThisBootsClaimsOnly) {
+  const Claim stale{*PciAddress::parse("0000:01:10.2"), "web2", "provider", "enp1s0", 2};
+  const Claim running{*PciAddress::parse("0000:01:10.0"), "web1", "provider", "enp1s0", 0};
+  ASSERT_EQ(::mkdir(config_.state_dir.c_str(), 0700), 0);
+  {
+    StoreOptions earlier;
+    earlier.boot_id = "0b7e6f3c-2d41-4a8e-9c1f-5a3b2c1d0e9f";
+    auto old_boot = Store::open(config_.state_dir + "/vfhook.db", earlier);
+    ASSERT_TRUE(old_boot) << old_boot.error().message;
+    ASSERT_TRUE((*old_boot)->transaction(
+        [&](StoreTransaction& tx) -> Status { return tx.add_claim(stale); }));
+  }
+  auto claims_seen = [&]() {
+    std::vector<Claim> seen;
+    auto store = open_existing_state_store(config_);
+    EXPECT_TRUE(store) << store.error().message;
+    if (!store || !*store) return seen;
+    EXPECT_TRUE((*store)->transaction([&](StoreTransaction& tx) -> Status {
+      VF_ASSIGN(claims, tx.claims());
+      seen = claims;
+      return ok();
+    }));
+    return seen;
+  };
+  EXPECT_TRUE(claims_seen().empty());
+
+  {
+    auto store = open_state_store(config_);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->transaction(
+        [&](StoreTransaction& tx) -> Status { return tx.add_claim(running); }));
+  }
+  EXPECT_EQ(claims_seen(), (std::vector<Claim>{running}));
+}
+
+TEST_F(OpenHostBackendsTest, OpenExistingStoreRefusesAStateDirectoryAnyoneCanWrite) {
+  ASSERT_TRUE(open_state_store(config_));
+  ASSERT_EQ(::chmod(config_.state_dir.c_str(), 0777), 0);
+  auto store = open_existing_state_store(config_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().kind, ErrorKind::policy);
+}
+
 TEST_F(OpenHostBackendsTest, ReadBootIdReadsTheKernelsTextWithoutItsNewline) {
   const std::string proc = proc_with_boot_id(root_, "5d3c2b1a-0f9e-4d8c-b7a6-958473625140\n");
   EXPECT_EQ(read_boot_id(proc), "5d3c2b1a-0f9e-4d8c-b7a6-958473625140");

@@ -11,7 +11,9 @@
 #     does not exist there): a new VF, the same MAC, VLAN, guest NIC name and IP; a's VF is
 #     restored and free;
 #  4. with failover = true in the pools, `vfctl migrate --live` moves it back from b to a while
-#     b pings it every 0.2 s: it keeps running and keeps its IP; the VF is re-plugged on a.
+#     b pings it every 0.2 s: it keeps running and keeps its IP; the VF is re-plugged on a;
+#  5. `virsh save` of the teamed guest waits for an unplug the paused guest never does (libvirt
+#     pauses before it saves); domjobabort gives the running guest back with its VF.
 . "$(dirname "$0")/lib/lab.sh"
 
 [ "${LAB_HOSTS:-1}" = 2 ] || fail "this scenario needs two hosts (lab-run --hosts 2)"
@@ -192,32 +194,24 @@ vf_config=$(virsh dumpxml --inactive mover | grep -A6 "<interface type='hostdev'
 [ "$vf_config" = "$vf_now" ] ||
   fail "mover's definition on a names $vf_config, the running guest has $vf_now (libvirt keeps the source's definition; vfctl must point it here)"
 
-step "host a: 5. virsh save / restore of the teamed guest (QEMU unplugs the VF for the save)"
-t0=$SECONDS
+step "host a: 5. virsh save of the teamed guest: what libvirt and QEMU do"
+# libvirt pauses a guest before it saves it, and QEMU then waits for the guest to unplug its
+# failover VF, which a paused guest never does: the save waits until domjobabort.
 virsh save mover /var/tmp/mover.save >/tmp/save.out 2>&1 &
 save_pid=$!
-for _ in $(seq 1 24); do
-  kill -0 $save_pid 2>/dev/null || break
-  sleep 5
-  info "saving: $(virsh domjobinfo mover 2>/dev/null | grep -E 'Job type|Operation|Memory processed|Time elapsed' | tr -s ' ' | tr '\n' ';')"
-done
-if kill -0 $save_pid 2>/dev/null; then
-  virsh domjobabort mover >/dev/null 2>&1 || true
-  wait $save_pid || true
-  tr -d '\r' <"$L2_LOGS/mover.serial" | grep -a 'LAB-NIC' | tail -3 | sed 's/^/           serial| /'
-  fail "virsh save of the teamed guest did not finish within 120 s: $(cat /tmp/save.out)"
+sleep 30
+if ! kill -0 $save_pid 2>/dev/null; then
+  wait $save_pid && fail "virsh save of the teamed guest finished: $(cat /tmp/save.out) (this scenario expects libvirt's save to wait for the unplug: update it)"
+  fail "virsh save of the teamed guest failed at once: $(cat /tmp/save.out)"
 fi
-wait $save_pid || fail "virsh save of the teamed guest failed: $(cat /tmp/save.out)"
-info "saved in $((SECONDS - t0)) s"
-status_has '"use":"claimed"' && fail "a VF is still claimed after the save"
-t0=$SECONDS
-out=$(virsh restore /var/tmp/mover.save 2>&1) || fail "virsh restore failed: $out"
-info "restored in $((SECONDS - t0)) s"
-state_is mover running || fail "mover does not run after the restore"
-vf_restored=$(virsh dumpxml mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
-info "mover's VF: $vf_now before the save, $vf_restored after the restore (its own reservation)"
-[ "$vf_restored" = "$vf_now" ] || fail "the restore moved mover off the VF it had reserved"
-expect_nic_added mover "$mac" 120
+info "after 30 s: state '$(domain_state mover)'; job: $(virsh domjobinfo mover 2>/dev/null | grep -E 'Job type|Memory processed' | tr -s ' ' | tr '\n' ';')"
+tr -d '\r' <"$L2_LOGS/mover.serial" | grep -aq '^LAB-NIC-REMOVED' && fail "the paused guest unplugged its VF"
+virsh domjobabort mover >/dev/null 2>&1 || fail "virsh domjobabort mover failed"
+wait $save_pid && fail "the aborted save reported success"
+info "virsh save after domjobabort: $(tr '\n' ' ' </tmp/save.out)"
+wait_for 30 "mover running again after the aborted save" state_is mover running
+status_has '"use":"claimed","domain":"mover"' || status_has '"domain":"mover"' ||
+  fail "mover lost its VF after the aborted save"
 rm -f /var/tmp/mover.save
 remove_guest mover
 # The hook on a reserved the VF when the guest arrived; the domain is gone now: gc drops that.

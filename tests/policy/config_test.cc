@@ -260,16 +260,34 @@ INSTANTIATE_TEST_SUITE_P(
                   "[[pool]])"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
 
-TEST(Config, TheShippedExampleIsValid) {
+// Installed as /etc/vfhook/vfhook.toml by the package: it must define no pool (installing
+// changes nothing), and each commented-out pool must be valid once its '#' is removed.
+TEST(Config, TheShippedExampleDefinesNoPoolAndItsCommentedPoolsAreValid) {
   std::ifstream file(VFHOOK_SOURCE_DIR "/hooks/vfhook.toml.example");
   ASSERT_TRUE(file);
   std::stringstream text;
   text << file.rdbuf();
-  auto config = parse_config(text.str(), "vfhook.toml.example");
+  auto as_shipped = parse_config(text.str(), "vfhook.toml.example");
+  ASSERT_TRUE(as_shipped) << as_shipped.error().message;
+  EXPECT_TRUE(as_shipped->pools.empty());
+  EXPECT_EQ(as_shipped->state_dir, "/var/lib/vfhook");
+
+  // '#' directly before a key or a table header comments out a setting; '# ' starts a note.
+  std::string uncommented;
+  std::istringstream lines(text.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > 1 && line[0] == '#' && line[1] != ' ' && line[1] != '#') line.erase(0, 1);
+    uncommented += line + "\n";
+  }
+  auto config = parse_config(uncommented, "vfhook.toml.example, uncommented");
   ASSERT_TRUE(config) << config.error().message;
-  ASSERT_EQ(config->pools.size(), 1u);
+  ASSERT_EQ(config->pools.size(), 3u);
+  EXPECT_EQ(config->pools[0].mode, PoolMode::vf);
   EXPECT_FALSE(config->pools[0].allow_spoofchk_off);
   EXPECT_TRUE(config->pools[0].spoofchk);
+  EXPECT_TRUE(config->pools[1].flat);
+  EXPECT_EQ(config->pools[2].mode, PoolMode::pf);
+  EXPECT_EQ(config->host_bridge_vlans.size(), 1u);
 }
 
 TEST(Config, SyntaxErrorsNameTheLine) {

@@ -1,6 +1,7 @@
 // UndoStack: the steps a handler has taken, undone in reverse order unless the handler
-// commits. Every undo step is attempted even if an earlier one fails; failures are logged, as
-// there is nobody left to return them to.
+// commits. Every undo step is attempted even if an earlier one fails; failures are logged (one
+// entry each, OUTCOME=undo-failed; the caller's logger adds the domain), as there may be nobody
+// left to return them to.
 #pragma once
 
 #include <functional>
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/decision_log.h"
 #include "engine/outcome.h"
 #include "util/log.h"
 #include "util/result.h"
@@ -35,7 +37,9 @@ class UndoStack {
       auto step = std::move(steps_.back());
       steps_.pop_back();
       if (auto status = step.undo(); !status) {
-        log_.error("rollback: " + step.what + " failed: " + status.error().message);
+        LogEntry entry{
+            LogLevel::error, "rollback: " + step.what + " failed: " + status.error().message, {}};
+        log_.record(entry.with(log_field::outcome, std::string(log_outcome::undo_failed)));
         failures.push_back(step.what + ": " + status.error().message);
       } else {
         log_.info("rollback: " + step.what);

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/decision_log.h"
 #include "engine/outcome.h"
+#include "model/pci_address.h"
 #include "util/log.h"
 #include "util/result.h"
 
@@ -23,9 +25,11 @@ class UndoStack {
   UndoStack(const UndoStack&) = delete;
   UndoStack& operator=(const UndoStack&) = delete;
 
-  // `what` names the step for the log ("rebind 0000:01:10.2 to igbvf").
-  void push(std::string what, std::function<Status()> undo) {
-    steps_.push_back({std::move(what), std::move(undo)});
+  // `what` names the step for the log ("rebind 0000:01:10.2 to igbvf"); `device`, when the
+  // step is about one, becomes the PCI_ADDRESS of its undo-failed entry.
+  void push(std::string what, std::function<Status()> undo,
+            std::optional<PciAddress> device = std::nullopt) {
+    steps_.push_back({std::move(what), std::move(undo), device});
   }
   void commit() { steps_.clear(); }
 
@@ -39,6 +43,7 @@ class UndoStack {
       if (auto status = step.undo(); !status) {
         LogEntry entry{
             LogLevel::error, "rollback: " + step.what + " failed: " + status.error().message, {}};
+        if (step.device) entry.with(log_field::pci_address, step.device->to_string());
         log_.record(entry.with(log_field::outcome, std::string(log_outcome::undo_failed)));
         failures.push_back(step.what + ": " + status.error().message);
       } else {
@@ -52,6 +57,7 @@ class UndoStack {
   struct Step {
     std::string what;
     std::function<Status()> undo;
+    std::optional<PciAddress> device;
   };
   Logger& log_;
   std::vector<Step> steps_;

@@ -152,8 +152,10 @@ TEST(DecisionLog, AnUndoStepThatFailsIsOneEntryOfItsOwn) {
   ContextLogger log(memory, {{"DOMAIN", "vm1"}, {"EVENT", "prepare"}});
   {
     UndoStack undo(log);
-    undo.push("rebind 0000:01:10.2 to igbvf",
-              [] { return fail(ErrorKind::os, "write to bind: No such device"); });
+    undo.push(
+        "rebind 0000:01:10.2 to igbvf",
+        [] { return fail(ErrorKind::os, "write to bind: No such device"); },
+        *PciAddress::parse("0000:01:10.2"));
     undo.push("restore MAC of 0000:01:10.2", [] { return ok(); });
     std::vector<std::string> failures = undo.unwind();
     ASSERT_EQ(failures.size(), 1u);
@@ -162,6 +164,7 @@ TEST(DecisionLog, AnUndoStepThatFailsIsOneEntryOfItsOwn) {
   ASSERT_EQ(undo_failed.size(), 1u);
   EXPECT_EQ(undo_failed[0].level, LogLevel::error);
   EXPECT_EQ(undo_failed[0].field(log_field::domain), "vm1");
+  EXPECT_EQ(undo_failed[0].field(log_field::pci_address), "0000:01:10.2");
   EXPECT_THAT(undo_failed[0].message, HasSubstr("rebind 0000:01:10.2 to igbvf failed"));
   EXPECT_THAT(undo_failed[0].message, HasSubstr("No such device"));
   ASSERT_EQ(memory.entries.size(), 2u);  // the step that worked: a plain line

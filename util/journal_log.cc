@@ -43,7 +43,9 @@ int SdJournalSink::send(const std::vector<std::string>& fields) {
   std::vector<iovec> iov;
   iov.reserve(fields.size());
   for (const std::string& f : fields) iov.push_back(iovec{const_cast<char*>(f.data()), f.size()});
-  return sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  // The function, not sd-journal.h's macro of the same name: that adds CODE_FILE/CODE_LINE of
+  // this line, the same for every entry and naming the build directory.
+  return (sd_journal_sendv)(iov.data(), static_cast<int>(iov.size()));
 }
 
 bool valid_journal_field_name(std::string_view name) {

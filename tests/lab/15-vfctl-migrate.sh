@@ -214,6 +214,11 @@ status_has '"use":"claimed","domain":"mover"' || status_has '"domain":"mover"' |
   fail "mover lost its VF after the aborted save"
 rm -f /var/tmp/mover.save
 remove_guest mover
+step "host a: mover's story in the journal (journalctl -t vfhook DOMAIN=mover)"
+story=$(journalctl -t vfhook DOMAIN=mover --no-pager -o short-monotonic 2>&1 | tail -n 25)
+echo "$story" | sed 's/^/           | /'
+[ -n "$(journalctl -t vfhook DOMAIN=mover OUTCOME=claimed --no-pager -o cat 2>/dev/null)" ] ||
+  fail "the journal has no OUTCOME=claimed entry for mover"
 # The hook on a reserved the VF when the guest arrived; the domain is gone now: gc drops that.
 vfctl gc | sed 's/^/           | /'
 status_has '"domain":"mover"' && fail "host a still holds a VF for mover after its removal"

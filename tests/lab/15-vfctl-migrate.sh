@@ -22,10 +22,10 @@ mac=52:54:00:aa:15:01 ip=10.77.110.50 uri_a=qemu+tcp://lab-host-a/system uri_b=q
 hostsfile=$LAB_SYNC/15-dhcp-hosts
 pf=$(netdev_of "$(pf_pci)"); [ -n "$pf" ] || fail "no igb PF on host $role"
 
-# The teamed guest: a virtio NIC on the provider VLAN (a bridge over PF.110: the standby) and
-# the VF (the primary), one MAC.
+# The teamed guest: a virtio NIC on the provider VLAN (macvtap on PF.110: the standby) and the
+# VF (the primary), one MAC. See lab_provider_vlan for what the emulated igb makes of it.
 mover_xml() { # VF_PCI
-  l2_xml mover "<interface type='bridge'><mac address='$mac'/><source bridge='br110'/>\
+  l2_xml mover "<interface type='direct'><mac address='$mac'/><source dev='$pf.110' mode='bridge'/>\
 <model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface>\
 $(hostdev_iface "$mac" "$1" no "<vlan><tag id='110'/></vlan><teaming type='transient' persistent='ua-net0'/><alias name='ua-vf0'/>")" \
     "$(ports_metadata "$(port_record $mac provider 110 "ip=\"$ip\"")")" \
@@ -53,7 +53,7 @@ if [ "$role" = b ]; then
   lab_pf_setup "$pf" 4
   vf_range=0-2
   set_failover false
-  lab_provider_bridge "$pf" 110
+  lab_provider_vlan "$pf" 110
   server=$(lab_vf_host "$pf" 3 110 10.77.110.2/24)
   sync_flag b-ready
   wait_flag dhcp-hosts 600
@@ -120,7 +120,7 @@ fi
 a_signals_done
 lab_pf_setup "$pf" 7
 set_failover false
-lab_provider_bridge "$pf" 110
+lab_provider_vlan "$pf" 110
 wait_flag b-ready 600
 
 vf=$(vf_pci "$pf" 5)
@@ -187,6 +187,9 @@ sync_flag a-failover-on
 wait_flag moved-to-a 900
 state_is mover running || fail "mover does not run on host a after the live move"
 expect_nic_added mover "$mac" 120
+line=$(wait_serial mover '^LAB-IP-NOW ' 30)
+echo "$line" | grep -q "dev=eth0 addr=$ip/24" || fail "mover lost its address across the live move: $line"
+info "inside the guest after the move: $line"
 vf_now=$(virsh dumpxml mover | grep -A6 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
 info "mover's VF on a after the live move: $vf_now; ping from b: $(cat "$LAB_SYNC/15-ping")"
 status_has '"domain":"mover"' || fail "host a holds no VF for mover after the live move"

@@ -34,6 +34,15 @@
 // re-pointed whatever the switch says. Restore follows the same rules (only a teamed guest can
 // be saved). A domain without VF ports is left as it is, marker and all.
 //
+// Live re-attach (model/move_marker.h, engine/live_reattach.h): a domain arriving with a valid,
+// unexpired live re-attach marker gets, for each listed port that has no device in the XML, a
+// free VF of its record's pool chosen by the allocator's rules (after the pool's rules are
+// checked as for any port), reserved with the others, and written into the marker as vf=,
+// which stays in the definition printed (prepare and start here read it; vfctl removes it). A
+// listed port without a record, or whose record names a pool this host lacks, is refused. An
+// expired live re-attach marker is removed and no VF is chosen: the guest arrives on its
+// virtio path only.
+//
 // All or nothing: the new definition is checked with plan_ports() as prepare will check it,
 // then every port's device is reserved for the domain. Should any reservation fail (another
 // hook took the VF meanwhile), the reservations this call made are dropped and the whole choice

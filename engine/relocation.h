@@ -30,7 +30,8 @@
 // expired by ctx.clock.wall_now(): `vfctl migrate --cold` sets it for an offline move. An
 // invalid marker refuses the domain; an expired one counts as absent. Any marker (valid or
 // expired) is removed from the definition handed on, which is then always printed, so it never
-// travels to a further host. A port that is not teamed can only arrive offline and is
+// travels to a further host; only an unexpired live re-attach marker stays (see below), and
+// it never makes a move cold. A port that is not teamed can only arrive offline and is
 // re-pointed whatever the switch says. Restore follows the same rules (only a teamed guest can
 // be saved). A domain without VF ports is left as it is, marker and all.
 //

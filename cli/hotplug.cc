@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/command_log.h"
 #include "engine/claims.h"
 #include "engine/operations.h"
 #include "engine/port_allocation.h"
@@ -67,8 +68,10 @@ std::string undo_claim(const std::string& domain, const PciAddress& vf, EngineCo
   return text;
 }
 
-Result<Attachment> attach_port(const std::string& domain_name, const PortSpec& spec,
-                               bool persistent, Libvirt& libvirt, EngineContext& ctx) {
+namespace {
+
+Result<Attachment> attach_port_unlogged(const std::string& domain_name, const PortSpec& spec,
+                                        bool persistent, Libvirt& libvirt, EngineContext& ctx) {
   VF_ASSIGN(running, libvirt.is_active(domain_name));
   if (!running)
     return fail(ErrorKind::conflict, "domain '" + domain_name +
@@ -149,14 +152,12 @@ Result<Attachment> attach_port(const std::string& domain_name, const PortSpec& s
           "permanent";
     }
   }
-  ctx.log.info("domain " + printable(domain_name, 255) + ": port " + addition.alias +
-               " attached: VF " + addition.vf.vf.to_string());
   return attachment;
 }
 
-Result<Detachment> detach_port(const std::string& domain_name, const std::string& alias,
-                               bool persistent, std::chrono::milliseconds timeout, Libvirt& libvirt,
-                               EngineContext& ctx) {
+Result<Detachment> detach_port_unlogged(const std::string& domain_name, const std::string& alias,
+                                        bool persistent, std::chrono::milliseconds timeout,
+                                        Libvirt& libvirt, EngineContext& ctx) {
   VF_ASSIGN(live_xml, libvirt.domain_xml(domain_name, true));
   VF_ASSIGN(live,
             with_context(DomainXml::parse(live_xml), "the live XML of '" + domain_name + "'"));
@@ -208,8 +209,25 @@ Result<Detachment> detach_port(const std::string& domain_name, const std::string
       }
     }
   }
-  ctx.log.info("domain " + printable(domain_name, 255) + ": port " + alias + " detached");
   return detachment;
+}
+
+}  // namespace
+
+Result<Attachment> attach_port(const std::string& domain_name, const PortSpec& spec,
+                               bool persistent, Libvirt& libvirt, EngineContext& ctx) {
+  Result<Attachment> result = attach_port_unlogged(domain_name, spec, persistent, libvirt, ctx);
+  ctx.log.record(attach_entry(domain_name, spec, result));
+  return result;
+}
+
+Result<Detachment> detach_port(const std::string& domain_name, const std::string& alias,
+                               bool persistent, std::chrono::milliseconds timeout, Libvirt& libvirt,
+                               EngineContext& ctx) {
+  Result<Detachment> result =
+      detach_port_unlogged(domain_name, alias, persistent, timeout, libvirt, ctx);
+  ctx.log.record(detach_entry(domain_name, alias, result));
+  return result;
 }
 
 Status reattach_port(const std::string& domain_name, const HostdevInterfaceSpec& element,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/command_log.h"
 #include "cli/hotplug.h"
 #include "engine/claims.h"
 #include "engine/operations.h"
@@ -530,9 +531,11 @@ Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& s
 Result<MigrationReport> migrate_domain_to(const MigrationRequest& request, Libvirt& source,
                                           Libvirt& dest, EngineContext& ctx,
                                           const MigrationProgress& progress) {
-  if (request.kind == MigrationKind::live)
-    return migrate_live(request, source, dest, ctx, progress);
-  return migrate_cold(request, source, dest, ctx, progress);
+  Result<MigrationReport> result = request.kind == MigrationKind::live
+                                       ? migrate_live(request, source, dest, ctx, progress)
+                                       : migrate_cold(request, source, dest, ctx, progress);
+  ctx.log.record(migrate_entry(request, result));
+  return result;
 }
 
 std::string migration_text(const MigrationReport& report) {

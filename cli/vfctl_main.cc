@@ -25,10 +25,12 @@
 #include "cli/views.h"
 #include "engine/host_backends.h"
 #include "engine/inventory.h"
+#include "engine/log_fields.h"
 #include "engine/vf_provisioning.h"
 #include "lldp/frame_listener.h"
 #include "lldp/lldpctl_neighbors.h"
 #include "policy/config.h"
+#include "util/journal_log.h"
 #include "util/log.h"
 #include "vfio/netlink_libnl.h"
 
@@ -62,6 +64,8 @@ class Host {
                       *backends_->store, backends_->clock, log_});
     return ctx_.get();
   }
+  // The command line's subcommands ("attach", "port add"): every entry's EVENT.
+  void set_command(const std::string& command) { log_.set(log_field::event, command); }
   Result<Libvirt*> libvirt() {
     if (libvirt_) return libvirt_.get();
     VF_ASSIGN(conn, connect_libvirt(options_.connect_uri));
@@ -73,7 +77,9 @@ class Host {
   const GlobalOptions& options_;
   HostConfig config_;
   std::unique_ptr<HostBackends> backends_;
-  SyslogLogger log_{"vfctl"};
+  // The journal where journald runs (syslog otherwise); EVENT is the command (set_command).
+  std::unique_ptr<Logger> system_log_ = open_system_logger("vfctl");
+  ContextLogger log_{*system_log_, {}};
   std::unique_ptr<EngineContext> ctx_;
   std::unique_ptr<Libvirt> libvirt_;
 };
@@ -629,6 +635,12 @@ int run(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  std::string command;
+  for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+    sub = sub->get_subcommands().front();
+    command += (command.empty() ? "" : " ") + sub->get_name();
+  }
+  host.set_command(command);
   return action ? action() : kExitUsage;
 }
 

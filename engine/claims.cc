@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/decision_log.h"
 #include "engine/domain_marker.h"
 #include "util/printable.h"
 
@@ -80,7 +81,23 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
     return ok();
   });
   if (!status && result.refusals.empty()) return fail(status.error());
-  if (!status) result.newly_claimed.clear();
+  if (!status) {
+    result.newly_claimed.clear();
+    for (Refusal& refusal : result.refusals)
+      for (const PlannedPort& port : ports)
+        if (refusal.subject == port.describe() && port.pool) refusal.pool = port.pool->name;
+    return result;
+  }
+  for (const PlannedPort& port : ports) {
+    if (std::find(result.newly_claimed.begin(), result.newly_claimed.end(), port.device) ==
+        result.newly_claimed.end())
+      continue;
+    const Claim claim = claim_for(domain, port);
+    ctx.log.record(claim_entry(LogLevel::info,
+                               "domain " + printable(domain, 255) + ": claimed " + port.describe() +
+                                   " from pool '" + claim.pool + "'",
+                               log_outcome::claimed, claim));
+  }
   return result;
 }
 

@@ -12,8 +12,9 @@ namespace vfhook {
 
 // One reason a request was refused by policy or by the host's state. Nothing was changed.
 struct Refusal {
-  std::string subject;  // the port, as PlannedPort::describe() names it; "" for the domain
-  std::string reason;   // why, and what to do about it
+  std::string subject;    // the port, as PlannedPort::describe() names it; "" for the domain
+  std::string reason;     // why, and what to do about it
+  std::string pool = {};  // the port's pool, when known (the log's POOL field)
   bool operator==(const Refusal&) const = default;
 };
 

@@ -62,6 +62,25 @@ std::string vlan_text(const Vlan& vlan) {
   return text;
 }
 
+// Names `pool` in every refusal added since `first` that names none yet, when the scope ends
+// (whichever `continue` ends a port's checks).
+class RefusalPoolTag {
+ public:
+  RefusalPoolTag(std::vector<Refusal>& refusals, const std::string& pool)
+      : refusals_(refusals), first_(refusals.size()), pool_(pool) {}
+  RefusalPoolTag(const RefusalPoolTag&) = delete;
+  RefusalPoolTag& operator=(const RefusalPoolTag&) = delete;
+  ~RefusalPoolTag() {
+    for (size_t i = first_; i < refusals_.size(); ++i)
+      if (refusals_[i].pool.empty()) refusals_[i].pool = pool_;
+  }
+
+ private:
+  std::vector<Refusal>& refusals_;
+  size_t first_;
+  const std::string& pool_;  // read at the end: the caller may learn the pool meanwhile
+};
+
 // The VLAN, trust, spoofchk and MAC rules of a pool; appends a refusal line per violation.
 void check_port_policy(const std::string& who, const VfPort& port, const PortRecord* record,
                        const Pool& pool, const HostConfig& config, std::optional<Vlan>& vlan,
@@ -256,6 +275,7 @@ void check_port_against_pool(const std::string& who, const VfPort& port, const P
                              const Pool& pool, const HostConfig& config,
                              std::vector<Refusal>& refusals) {
   std::optional<Vlan> vlan;
+  RefusalPoolTag tag(refusals, pool.name);
   check_port_policy(who, port, record, pool, config, vlan, refusals);
 }
 
@@ -389,6 +409,9 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
   for (const VfPort& port : domain.vf_ports()) {
     const PortRecord* record = find_record(*records, port);
     std::string who = port.describe();
+    // Every refusal of this port names its pool once the pool is known (the log's POOL).
+    std::string pool_name = record ? record->pool : std::string();
+    RefusalPoolTag tag(plan.refusals, pool_name);
 
     if (!port.host) {
       // A hostdev-network interface before libvirt picked its VF (prepare): only the record
@@ -481,6 +504,7 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       continue;
     }
     planned.pool = pool;
+    pool_name = pool->name;
     if (auto shared = pool_shares_pf_refusal(who, *pool, pools)) {
       plan.refusals.push_back(*shared);
       continue;
@@ -559,6 +583,8 @@ Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContex
 
   for (const PlannedPort& p : plan.ports) {
     std::string who = p.describe();
+    const std::string pool_name = p.pool ? p.pool->name : std::string();
+    RefusalPoolTag tag(refusals, pool_name);
     if (const VfFunction* vf = p.vf()) {
       auto cached = pf_up.find(vf->pf_name);
       if (cached == pf_up.end()) {

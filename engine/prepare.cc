@@ -96,11 +96,12 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& given, E
   for (size_t i = 0; i < plan->ports.size(); ++i) {
     const PlannedPort& port = plan->ports[i];
     if (port.port.managed || port.driver == kVfioPciDriver) continue;
-    undo.push("rebind " + port.device.to_string() + " to " + port.driver.value_or("no driver"),
-              [&binder, &port, &remember_failure] {
-                return remember_failure(port.device,
-                                        binder.restore_driver(port.device, port.driver));
-              });
+    undo.push(
+        "rebind " + port.device.to_string() + " to " + port.driver.value_or("no driver"),
+        [&binder, &port, &remember_failure] {
+          return remember_failure(port.device, binder.restore_driver(port.device, port.driver));
+        },
+        port.device);
     if (auto bound = binder.bind_to_vfio(port.device); !bound)
       return rolled_back(bound.error().with_context(port.describe()), undo);
     if (!vfio_group_node_present(ctx.devfs, port.iommu_group))
@@ -119,11 +120,14 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& given, E
     const VfFunction* vf = port.vf();
     if (!vf || port.at_prepare.empty()) continue;
     Claim claim = claim_for(domain_name, port);
-    undo.push("restore " + port.describe(), [&ctx, &remember_failure, claim,
-                                             snapshot = snapshots[i]] {
-      return remember_failure(claim.vf, restore_from_snapshot(claim, snapshot, RestoreDriver::no,
-                                                              MacRestore::exact, ctx));
-    });
+    undo.push(
+        "restore " + port.describe(),
+        [&ctx, &remember_failure, claim, snapshot = snapshots[i]] {
+          return remember_failure(
+              claim.vf,
+              restore_from_snapshot(claim, snapshot, RestoreDriver::no, MacRestore::exact, ctx));
+        },
+        port.device);
     if (auto applied = apply_vf_settings(ctx.netlink, vf->pf_name, vf->index, port.at_prepare);
         !applied)
       return rolled_back(applied.error().with_context(port.describe()), undo);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/claims.h"
+#include "engine/decision_log.h"
 #include "engine/domain_marker.h"
 #include "engine/operations.h"
 #include "util/printable.h"
@@ -42,9 +43,12 @@ Outcome reconnect_domain(const std::string& domain_name, const DomainXml& domain
         // No snapshot can be taken now (the guest already changed the VF): release will leave
         // its settings as they are and only drop the claim.
         VF_TRY(mark_domain(ctx.config.state_dir, domain_name, claims));
-        VF_TRY(txn.add_claim(claim_for(domain_name, port)));
-        ctx.log.warning("domain " + printable(domain_name, 255) + ": reconnect: re-claimed " +
-                        port.describe());
+        const Claim claim = claim_for(domain_name, port);
+        VF_TRY(txn.add_claim(claim));
+        ctx.log.record(claim_entry(
+            LogLevel::warning,
+            "domain " + printable(domain_name, 255) + ": reconnect: re-claimed " + port.describe(),
+            log_outcome::reclaimed, claim));
       } else if (held->domain != domain_name) {
         outcome.problems.push_back(port.describe() + " is claimed by domain '" +
                                    printable(held->domain, 255) + "' as well");

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/claims.h"
+#include "engine/decision_log.h"
 #include "engine/operations.h"
 #include "engine/vf_restore.h"
 #include "util/printable.h"
@@ -32,11 +33,22 @@ Status release_claims(const std::vector<Claim>& claims, EngineContext& ctx,
           !status) {
         // Keep the claim and its snapshot: the next release or prepare of this domain retries,
         // and nothing of the original state is lost.
+        ctx.log.record(claim_entry(LogLevel::error,
+                                   "domain " + printable(claim.domain, 255) + ": restore failed, " +
+                                       claim.vf.to_string() +
+                                       " stays claimed: " + status.error().message,
+                                   log_outcome::restore_failed, claim));
         problems.push_back(status.error().message);
         continue;
       }
     }
-    ctx.log.info("domain " + printable(claim.domain, 255) + ": released " + claim.vf.to_string());
+    // A claim reconnect re-created has no snapshot: its VF is released as the guest left it.
+    ctx.log.record(claim_entry(
+        LogLevel::info,
+        "domain " + printable(claim.domain, 255) + (snapshot ? ": restored " : ": released ") +
+            claim.vf.to_string() + (snapshot ? " and released it" : " (no snapshot to restore)") +
+            " to pool '" + claim.pool + "'",
+        snapshot ? log_outcome::restored : log_outcome::released, claim));
     restored.push_back(claim.vf);
   }
   return drop_claims(restored, ctx);

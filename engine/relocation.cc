@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/claims.h"
+#include "engine/decision_log.h"
 #include "engine/live_reattach.h"
 #include "engine/operations.h"
 #include "engine/port_allocation.h"
@@ -422,9 +423,14 @@ AttemptResult Relocator::attempt() {
   std::vector<PciAddress> reserved_now;
   auto undo = [&](std::vector<std::string>& undo_failures) {
     for (const PciAddress& vf : reserved_now)
-      if (auto dropped = drop_reservation(vf, name_, ctx_); !dropped)
+      if (auto dropped = drop_reservation(vf, name_, ctx_); !dropped) {
         undo_failures.push_back("drop the reservation of " + vf.to_string() + " for domain '" +
                                 shown() + "': " + dropped.error().message);
+        LogEntry entry{LogLevel::error, "rollback: " + undo_failures.back(), {}};
+        ctx_.log.record(entry.with(log_field::domain, name_)
+                            .with(log_field::pci_address, vf.to_string())
+                            .with(log_field::outcome, std::string(log_outcome::undo_failed)));
+      }
   };
   for (const Choice& choice : choices_) {
     VfRequest request;
@@ -448,10 +454,21 @@ AttemptResult Relocator::attempt() {
   for (const Choice& choice : choices_)
     relocation.moves.push_back(PortMove{choice.who, choice.from, choice.to, choice.kept});
   if (changed) relocation.rewritten_xml = copy->serialize();
-  for (const Choice& choice : choices_)
-    ctx_.log.info("domain " + shown() + " (" + verb(arrival_) + "): " + choice.who +
-                  (choice.kept ? " keeps " : " moves to ") + choice.to.to_string() +
-                  ", reserved in pool '" + choice.pool + "'");
+  for (const Choice& choice : choices_) {
+    LogEntry entry{LogLevel::info,
+                   "domain " + shown() + " (" + verb(arrival_) + "): " + choice.who +
+                       (choice.kept ? " keeps " : " moves to ") + choice.to.to_string() +
+                       ", reserved in pool '" + choice.pool + "'",
+                   {}};
+    entry.with(log_field::domain, name_)
+        .with(log_field::pci_address, choice.to.to_string())
+        .with(log_field::from_pci_address,
+              choice.from ? std::optional<std::string>(choice.from->to_string()) : std::nullopt)
+        .with(log_field::pool, choice.pool)
+        .with(log_field::outcome,
+              std::string(choice.kept ? log_outcome::kept : log_outcome::moved));
+    ctx_.log.record(entry);
+  }
   return {std::move(relocation)};
 }
 

@@ -71,9 +71,12 @@ Outcome start_domain(const std::string& domain_name, const DomainXml& given, Eng
     if (change.empty()) continue;
     Claim claim = claim_for(domain_name, port);
     VfSnapshot before{port.device, {}, false, original_values(change, *state)};
-    undo.push("undo the start settings of " + port.describe(), [&ctx, claim, before] {
-      return restore_from_snapshot(claim, before, RestoreDriver::no, MacRestore::exact, ctx);
-    });
+    undo.push(
+        "undo the start settings of " + port.describe(),
+        [&ctx, claim, before] {
+          return restore_from_snapshot(claim, before, RestoreDriver::no, MacRestore::exact, ctx);
+        },
+        port.device);
     if (auto applied = apply_vf_settings(ctx.netlink, vf->pf_name, vf->index, change); !applied)
       return rolled_back(applied.error().with_context(port.describe()), undo);
     ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +

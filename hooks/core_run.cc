@@ -1,12 +1,15 @@
 #include "hooks/core_run.h"
 
+#include <memory>
 #include <optional>
 
+#include "engine/decision_log.h"
 #include "engine/domain_marker.h"
 #include "engine/operations.h"
 #include "hooks/report.h"
 #include "model/names.h"
 #include "policy/config.h"
+#include "util/journal_log.h"
 #include "util/log.h"
 #include "util/printable.h"
 #include "util/write_all.h"
@@ -23,9 +26,20 @@ std::string nothing_changed(HookOp op) {
 
 int run(const std::string& config_path, const std::string& domain, HookOp op, std::string_view xml,
         const BackendOpener& open_backends) {
-  SyslogLogger log("vfhook");
-  auto report = [&](const std::string& text) {
-    log.error(text);
+  // The journal where journald runs (syslog otherwise); every entry of this event carries its
+  // DOMAIN and EVENT, so `journalctl -t vfhook DOMAIN=web1` finds the guest's story.
+  std::unique_ptr<Logger> system_log = open_system_logger("vfhook");
+  ContextLogger log(*system_log, {{std::string(log_field::domain), domain},
+                                  {std::string(log_field::event), std::string(to_string(op))}});
+  // A refusal or failure before the engine ran: one entry (the text's lines joined), then
+  // stderr for libvirt.
+  auto report = [&](std::string_view outcome, const std::string& text) {
+    std::string line = text;
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    for (char& c : line)
+      if (c == '\n') c = ' ';
+    LogEntry entry{outcome == log_outcome::refused ? LogLevel::warning : LogLevel::error, line, {}};
+    log.record(entry.with(log_field::outcome, std::string(outcome)));
     write_all(2, text);
     return exit_status_for(op, true);
   };
@@ -40,32 +54,35 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
                            op == HookOp::restore;
   if (adds_claims) {
     if (auto named = check_domain_name(domain); !named)
-      return report("vfhook refused domain '" + shown + "': " + named.error().message +
-                    nothing_changed(op));
+      return report(log_outcome::refused, "vfhook refused domain '" + shown +
+                                              "': " + named.error().message + nothing_changed(op));
   }
 
   auto config = load_config(config_path);
   if (!config)
-    return report("vfhook cannot use its config: " + config.error().message +
-                  "\nFix the file; nothing was changed on the host.\n");
+    return report(log_outcome::failed, "vfhook cannot use its config: " + config.error().message +
+                                           "\nFix the file; nothing was changed on the host.\n");
 
   std::optional<DomainXml> parsed;
   if (op != HookOp::release) {
     auto xml_result = DomainXml::parse(xml);
     if (!xml_result)
-      return report("vfhook refused domain '" + shown + "': " + xml_result.error().message +
-                    nothing_changed(op));
+      return report(log_outcome::refused, "vfhook refused domain '" + shown + "': " +
+                                              xml_result.error().message + nothing_changed(op));
     parsed.emplace(std::move(*xml_result));
   }
   if (adds_claims && parsed->name() != domain)
-    return report("vfhook refused domain '" + shown + "': libvirt names it '" + shown +
-                  "', but its XML's <name> is '" + printable(parsed->name(), 255) +
-                  "'; vfhook keeps claims under the one name both agree on." + nothing_changed(op));
+    return report(log_outcome::refused,
+                  "vfhook refused domain '" + shown + "': libvirt names it '" + shown +
+                      "', but its XML's <name> is '" + printable(parsed->name(), 255) +
+                      "'; vfhook keeps claims under the one name both agree on." +
+                      nothing_changed(op));
 
   auto backends = open_backends(config_path, *config);
   if (!backends)
-    return report("vfhook cannot reach the host's VF state: " + backends.error().message +
-                  "\nNothing was changed on the host.\n");
+    return report(log_outcome::failed,
+                  "vfhook cannot reach the host's VF state: " + backends.error().message +
+                      "\nNothing was changed on the host.\n");
   EngineContext ctx{*config,
                     *(*backends)->sysfs,
                     *(*backends)->devfs,
@@ -105,14 +122,9 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
     if (auto synced = sync_domain_markers(config->state_dir, {domain}, ctx.store); !synced)
       log.warning("domain " + shown + ": domain marker: " + synced.error().message);
   }
+  log_decisions(log, op, domain, outcome);
   HookReport hook_report = report_outcome(op, domain, outcome);
-  if (!hook_report.text.empty()) {
-    if (outcome.status == Outcome::Status::refused)
-      log.warning(hook_report.text);
-    else
-      log.error(hook_report.text);
-    write_all(2, hook_report.text);
-  }
+  if (!hook_report.text.empty()) write_all(2, hook_report.text);
   // libvirt reads stdout as the new definition, and an empty stdout as "use yours": print only
   // a definition that changed, and only when the event succeeded.
   if (hook_report.exit_code == 0 && rewritten_xml) {
@@ -121,7 +133,8 @@ int run(const std::string& config_path, const std::string& domain, HookOp op, st
           "vfhook could not hand the rewritten domain XML to libvirt (writing its standard "
           "output failed); the VFs chosen stay reserved for domain '" +
           shown + "'. Retry; `vfctl gc` drops them if the domain does not come.\n";
-      log.error(text);
+      LogEntry entry{LogLevel::error, text.substr(0, text.size() - 1), {}};
+      log.record(entry.with(log_field::outcome, std::string(log_outcome::failed)));
       write_all(2, text);
       return exit_status_for(op, true);
     }

@@ -1,5 +1,6 @@
 #include "hooks/report.h"
 
+#include "engine/decision_log.h"
 #include "util/printable.h"
 
 namespace vfhook {
@@ -74,6 +75,40 @@ HookReport report_outcome(HookOp op, const std::string& domain_name, const Outco
       break;
   }
   return {0, problems_text(op, domain, outcome)};
+}
+
+void log_decisions(Logger& log, HookOp op, const std::string& domain_name, const Outcome& outcome) {
+  const std::string domain = printable(domain_name, 255);
+  const std::string at = "domain " + domain + ": " + std::string(to_string(op)) + ": ";
+  auto entry = [&](LogLevel level, std::string message, std::string_view outcome_field) {
+    LogEntry e{level, std::move(message), {}};
+    e.with(log_field::domain, domain_name);
+    e.with(log_field::outcome, std::string(outcome_field));
+    return e;
+  };
+  switch (outcome.status) {
+    case Outcome::Status::refused:
+      for (const Refusal& refusal : outcome.refusals) {
+        LogEntry e =
+            entry(LogLevel::warning, at + "refused: " + to_string(refusal), log_outcome::refused);
+        if (!refusal.pool.empty()) e.with(log_field::pool, refusal.pool);
+        log.record(e);
+      }
+      return;
+    case Outcome::Status::failed:
+      log.record(entry(LogLevel::error,
+                       at +
+                           "failed: " + (outcome.error ? outcome.error->message : "unknown error") +
+                           (!outcome.host_was_changed       ? " (nothing was changed)"
+                            : outcome.undo_failures.empty() ? " (undone)"
+                                                            : " (undo failed in part)"),
+                       log_outcome::failed));
+      return;
+    case Outcome::Status::done:
+      break;
+  }
+  for (const std::string& problem : outcome.problems)
+    log.record(entry(LogLevel::warning, at + problem, log_outcome::problem));
 }
 
 }  // namespace vfhook

@@ -6,6 +6,7 @@
 
 #include "engine/outcome.h"
 #include "hooks/fast_path.h"
+#include "util/log.h"
 
 namespace vfhook {
 
@@ -18,5 +19,12 @@ struct HookReport {
 int exit_status_for(HookOp op, bool failed);
 
 HookReport report_outcome(HookOp op, const std::string& domain, const Outcome& outcome);
+
+// The Outcome's decisions for the journal, one entry each (util/log.h, engine/decision_log.h):
+// each refusal (OUTCOME=refused, POOL when the refusal knows it), the failure (OUTCOME=failed)
+// and each problem of release/reconnect (OUTCOME=problem), with DOMAIN. What the engine
+// logged as it went (claimed, restored, undo-failed, moved) is not repeated; a done outcome
+// without problems adds nothing.
+void log_decisions(Logger& log, HookOp op, const std::string& domain, const Outcome& outcome);
 
 }  // namespace vfhook

@@ -77,6 +77,24 @@ TEST_F(HotplugTest, AttachThenDetachThenStopLeavesEveryVfAsItWas) {
   EXPECT_TRUE(detached->left_behind.empty()) << detached->left_behind;
   EXPECT_TRUE(live_ports().empty());
   EXPECT_TRUE(bed.claims().empty());
+
+  // The journal's story of the port: claimed, attached, restored, detached, each once.
+  const PciAddress vf = attached->port.vf.vf;
+  std::vector<std::string> story;
+  for (const LogEntry& entry : bed.log().entries)
+    if (auto outcome = entry.field(log_field::outcome)) story.push_back(*outcome);
+  EXPECT_EQ(story, (std::vector<std::string>{"claimed", "attached", "restored", "detached"}));
+  const std::vector<LogEntry> attach_entries = bed.log().with_outcome("attached");
+  ASSERT_EQ(attach_entries.size(), 1u);
+  EXPECT_EQ(attach_entries[0].field(log_field::domain), "web1");
+  EXPECT_EQ(attach_entries[0].field(log_field::pci_address), vf.to_string());
+  EXPECT_EQ(attach_entries[0].field(log_field::pf), "enp1s0");
+  EXPECT_EQ(attach_entries[0].field(log_field::vf_index),
+            std::to_string(attached->port.vf.vf_index));
+  EXPECT_EQ(attach_entries[0].field(log_field::pool), "provider");
+  const std::vector<LogEntry> detach_entries = bed.log().with_outcome("detached");
+  ASSERT_EQ(detach_entries.size(), 1u);
+  EXPECT_EQ(detach_entries[0].field(log_field::pci_address), vf.to_string());
   // The stop that follows: libvirt runs the release hook; nothing is left to release.
   libvirt.stop("web1");
   Outcome released = release_domain("web1", bed.ctx());
@@ -101,6 +119,9 @@ TEST_F(HotplugTest, AGuestThatKeepsTheDeviceKeepsItsClaimAndTheVfIsUntouched) {
   EXPECT_EQ(bed.claims().size(), 1u);
   EXPECT_EQ(bed.fingerprint(), during);
   EXPECT_EQ(live_ports().size(), 1u);
+  EXPECT_EQ(bed.log().with_outcome("kept-by-guest").size(), 1u);
+  EXPECT_TRUE(bed.log().with_outcome("detached").empty());
+  EXPECT_TRUE(bed.log().with_outcome("restored").empty());
 }
 
 TEST_F(HotplugTest, ALibvirtRefusalUndoesTheClaimAndTheBind) {
@@ -112,6 +133,25 @@ TEST_F(HotplugTest, ALibvirtRefusalUndoesTheClaimAndTheBind) {
   EXPECT_TRUE(bed.claims().empty());
   EXPECT_TRUE(live_ports().empty());
   EXPECT_EQ(bed.fingerprint(), before);
+  const std::vector<LogEntry> failed = bed.log().with_outcome("failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].field(log_field::domain), "web1");
+  EXPECT_EQ(failed[0].field(log_field::pool), "provider");
+  EXPECT_THAT(failed[0].message, HasSubstr("unable to execute QEMU"));
+  EXPECT_TRUE(bed.log().with_outcome("attached").empty());
+}
+
+TEST_F(HotplugTest, APolicyRefusalIsLoggedAsRefusedAndChangesNothing) {
+  auto attached = attach_port("web1", port(250), false, libvirt, bed.ctx());
+  ASSERT_FALSE(attached);
+  EXPECT_EQ(attached.error().kind, ErrorKind::policy) << attached.error().message;
+  EXPECT_EQ(bed.fingerprint(), before);
+  const std::vector<LogEntry> refused = bed.log().with_outcome("refused");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].field(log_field::domain), "web1");
+  EXPECT_EQ(refused[0].field(log_field::pool), "provider");
+  EXPECT_THAT(refused[0].message, HasSubstr("250"));
+  EXPECT_TRUE(bed.log().with_outcome("claimed").empty());
 }
 
 TEST_F(HotplugTest, ADriverRefusalAfterTheAttachDetachesAgainAndRestores) {

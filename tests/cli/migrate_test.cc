@@ -159,6 +159,18 @@ TEST_F(MigrateTest, ColdMoveGivesAFreeVfThereKeepsMacAndVlanAndFreesTheSourceVf)
               ::testing::ElementsAre("metadata web1 urn:vfhook:move:1 set",
                                      std::string("migrate web1 ") + kDest + " offline"));
   EXPECT_THAT(dest.calls, ::testing::Contains("start web1"));
+
+  // The journal: host b's hook logged the move from a's VF, vfctl on a the migration.
+  const std::vector<LogEntry> arrived = dest_bed.log().with_outcome("moved");
+  ASSERT_EQ(arrived.size(), 1u);
+  EXPECT_EQ(arrived[0].field(log_field::from_pci_address), added.vf.vf.to_string());
+  EXPECT_EQ(arrived[0].field(log_field::pci_address), moved->ports[0].to->to_string());
+  const std::vector<LogEntry> migrated = source_bed.log().with_outcome("migrated");
+  ASSERT_EQ(migrated.size(), 1u);
+  EXPECT_EQ(migrated[0].field(log_field::domain), "web1");
+  EXPECT_EQ(migrated[0].field(log_field::destination), kDest);
+  EXPECT_THAT(migrated[0].message,
+              HasSubstr(added.vf.vf.to_string() + " -> " + moved->ports[0].to->to_string()));
 }
 
 TEST_F(MigrateTest, ARunningGuestIsRefusedWithoutShutdownAndNothingChanges) {
@@ -241,6 +253,11 @@ TEST_F(MigrateTest, ADestinationThatRefusesLeavesTheDomainHereUnmarkedAndReserve
   EXPECT_EQ(source_bed.reservations().size(), 1u);
   EXPECT_TRUE(dest.domains.empty());
   EXPECT_TRUE(dest_bed.reservations().empty());
+  const std::vector<LogEntry> failed = source_bed.log().with_outcome("failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].field(log_field::destination), kDest);
+  EXPECT_THAT(failed[0].message, HasSubstr("VLAN 120"));
+  EXPECT_TRUE(source_bed.log().with_outcome("migrated").empty());
 }
 
 TEST_F(MigrateTest, AStartThatFailsThereLeavesItDefinedThereAndSaysHowToStartIt) {

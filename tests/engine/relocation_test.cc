@@ -137,6 +137,14 @@ TEST_P(RelocationTest, MovesThePortToAFreeVfHereAndChangesNothingElse) {
   ASSERT_EQ(bed.reservations().size(), 1u);
   EXPECT_EQ(bed.reservations()[0], (Reservation{to, "vm1", "provider"}));
   EXPECT_THAT(bed.claims(), IsEmpty());
+
+  // One journal entry for the move: from the source's address to this host's VF.
+  const std::vector<LogEntry> moved = bed.log().with_outcome("moved");
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].field(log_field::domain), "vm1");
+  EXPECT_EQ(moved[0].field(log_field::from_pci_address), "0000:81:10.2");
+  EXPECT_EQ(moved[0].field(log_field::pci_address), to.to_string());
+  EXPECT_EQ(moved[0].field(log_field::pool), "provider");
 }
 
 INSTANTIATE_TEST_SUITE_P(TeamedOrNot, RelocationTest, ::testing::Bool());
@@ -174,7 +182,9 @@ TEST(Relocation, AVlanThisHostsPoolDoesNotAllowIsRefused) {
   ASSERT_EQ(r.outcome.status, Outcome::Status::refused) << why(r);
   ASSERT_EQ(r.outcome.refusals.size(), 1u);
   EXPECT_THAT(r.outcome.refusals[0].reason, HasSubstr("VLAN 250 is outside pool 'provider'"));
+  EXPECT_EQ(r.outcome.refusals[0].pool, "provider");  // the log's POOL
   EXPECT_THAT(bed.reservations(), IsEmpty());
+  EXPECT_THAT(bed.log().with_outcome("moved"), IsEmpty());
 }
 
 TEST(Relocation, AFullPoolIsRefusedNamingWhatHoldsItsVfs) {

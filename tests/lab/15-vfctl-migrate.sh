@@ -22,10 +22,10 @@ mac=52:54:00:aa:15:01 ip=10.77.110.50 uri_a=qemu+tcp://lab-host-a/system uri_b=q
 hostsfile=$LAB_SYNC/15-dhcp-hosts
 pf=$(netdev_of "$(pf_pci)"); [ -n "$pf" ] || fail "no igb PF on host $role"
 
-# The teamed guest: a virtio NIC on the provider VLAN (macvtap on PF.110: the standby) and the
-# VF (the primary), one MAC.
+# The teamed guest: a virtio NIC on the provider VLAN (a bridge over PF.110: the standby) and
+# the VF (the primary), one MAC.
 mover_xml() { # VF_PCI
-  l2_xml mover "<interface type='direct'><mac address='$mac'/><source dev='$pf.110' mode='bridge'/>\
+  l2_xml mover "<interface type='bridge'><mac address='$mac'/><source bridge='br110'/>\
 <model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface>\
 $(hostdev_iface "$mac" "$1" no "<vlan><tag id='110'/></vlan><teaming type='transient' persistent='ua-net0'/><alias name='ua-vf0'/>")" \
     "$(ports_metadata "$(port_record $mac provider 110 "ip=\"$ip\"")")" \
@@ -53,7 +53,7 @@ if [ "$role" = b ]; then
   lab_pf_setup "$pf" 4
   vf_range=0-2
   set_failover false
-  lab_provider_vlan "$pf" 110
+  lab_provider_bridge "$pf" 110
   server=$(lab_vf_host "$pf" 3 110 10.77.110.2/24)
   sync_flag b-ready
   wait_flag dhcp-hosts 600
@@ -120,7 +120,7 @@ fi
 a_signals_done
 lab_pf_setup "$pf" 7
 set_failover false
-lab_provider_vlan "$pf" 110
+lab_provider_bridge "$pf" 110
 wait_flag b-ready 600
 
 vf=$(vf_pci "$pf" 5)
@@ -214,6 +214,11 @@ status_has '"use":"claimed","domain":"mover"' || status_has '"domain":"mover"' |
   fail "mover lost its VF after the aborted save"
 rm -f /var/tmp/mover.save
 remove_guest mover
+step "host a: mover's story in the journal (journalctl -t vfhook DOMAIN=mover)"
+story=$(journalctl -t vfhook DOMAIN=mover --no-pager -o short-monotonic 2>&1 | tail -n 25)
+echo "$story" | sed 's/^/           | /'
+[ -n "$(journalctl -t vfhook DOMAIN=mover OUTCOME=claimed --no-pager -o cat 2>/dev/null)" ] ||
+  fail "the journal has no OUTCOME=claimed entry for mover"
 # The hook on a reserved the VF when the guest arrived; the domain is gone now: gc drops that.
 vfctl gc | sed 's/^/           | /'
 status_has '"domain":"mover"' && fail "host a still holds a VF for mover after its removal"

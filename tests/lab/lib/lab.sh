@@ -402,11 +402,18 @@ lab_libvirt_tcp() {
   systemctl start libvirtd.service
   wait_for 60 "libvirtd" virsh version
 }
-# lab_provider_vlan PF VLAN: PF.<VLAN>, the lower device of macvtap NICs on the provider VLAN
-# (the virtio standby of a VF with failover)
-lab_provider_vlan() {
+# lab_provider_bridge PF VLAN: bridge br<VLAN> over PF.<VLAN>, for the virtio standby NIC of a
+# VF with failover. Not macvtap: a macvtap puts the guest's MAC into the PF's own unicast
+# filter, igb then hands the guest's unicast frames to the PF instead of the VF, and net_failover
+# drops what arrives on the standby while the VF is there. A bridge makes the PF promiscuous
+# instead, and frames for the VF's MAC still go to the VF.
+lab_provider_bridge() {
+  local br=br$2
   ip link set "$1" up
+  ip link add "$br" type bridge 2>/dev/null || true
+  ip link set "$br" up
   ip link add link "$1" name "$1.$2" type vlan id "$2" 2>/dev/null || true
+  ip link set "$1.$2" master "$br"
   ip link set "$1.$2" up
 }
 # lab_vf_host PF INDEX VLAN ADDR: VF INDEX of PF as a host on the provider VLAN (its netdev

@@ -11,17 +11,23 @@
 namespace vfhook {
 namespace {
 
-// The domain reduced to the one new port: what the engine's prepare and start see of it.
-Result<DomainXml> just_the_port(const DomainXml& live, const PortAddition& addition) {
-  VF_ASSIGN(named, DomainXml::parse("<domain type='kvm'><name>" + live.name() +
+// The domain reduced to one port: what the engine's prepare and start see of it.
+Result<DomainXml> port_only_domain(const std::string& domain_name,
+                                   const HostdevInterfaceSpec& element, const PortRecord& record) {
+  VF_ASSIGN(named, DomainXml::parse("<domain type='kvm'><name>" + domain_name +
                                     "</name><devices></devices></domain>"));
+  return named.with_hostdev_interface(element, record);
+}
+
+// The domain reduced to the one new port.
+Result<DomainXml> just_the_port(const DomainXml& live, const PortAddition& addition) {
   HostdevInterfaceSpec element;
   element.host = addition.vf.vf;
   element.mac = addition.mac;
   if (addition.record.vlan && addition.record.vlan->id != 0)
     element.vlan_tag = addition.record.vlan->id;
   element.alias = addition.alias;
-  return named.with_hostdev_interface(element, addition.record);
+  return port_only_domain(live.name(), element, addition.record);
 }
 
 }  // namespace
@@ -222,6 +228,37 @@ Result<Detachment> detach_port(const std::string& domain_name, const std::string
       detach_port_unlogged(domain_name, alias, persistent, timeout, libvirt, ctx);
   ctx.log.record(detach_entry(domain_name, alias, result));
   return result;
+}
+
+Status reattach_port(const std::string& domain_name, const HostdevInterfaceSpec& element,
+                     const PortRecord& record, Libvirt& libvirt, EngineContext& ctx) {
+  const std::string who = "port " + element.alias + " (VF " + element.host.to_string() + ")";
+  VF_ASSIGN(port_only, port_only_domain(domain_name, element, record));
+  VF_ASSIGN(interface_xml, render_hostdev_interface(element));
+  Outcome prepared = prepare_domain(domain_name, port_only, ctx);
+  if (!prepared.ok())
+    return fail(prepared.error ? prepared.error->kind : ErrorKind::policy,
+                who + ": " + outcome_text(prepared));
+  auto undo_with = [&](std::string message, bool detach) -> Status {
+    std::string left;
+    if (detach) {
+      auto gone =
+          libvirt.detach_device_and_wait(domain_name, element.alias, std::chrono::seconds(30));
+      if (!gone || !*gone) left = "the guest may still have " + element.alias;
+    }
+    if (left.empty())
+      if (std::string problem = undo_claim(domain_name, element.host, ctx); !problem.empty())
+        left = "VF " + element.host.to_string() + " could not be restored: " + problem;
+    return fail(ErrorKind::os,
+                who + ": " + message + (left.empty() ? "; every step was undone" : "; " + left));
+  };
+  if (auto attached = libvirt.attach_device(domain_name, interface_xml); !attached)
+    return undo_with(attached.error().message, false);
+  Outcome started = start_domain(domain_name, port_only, ctx);
+  if (!started.ok()) return undo_with(outcome_text(started), true);
+  ctx.log.info("domain " + printable(domain_name, 255) + ": port " + element.alias +
+               " re-attached: VF " + element.host.to_string());
+  return ok();
 }
 
 }  // namespace vfhook

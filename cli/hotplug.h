@@ -46,6 +46,14 @@ Result<Detachment> detach_port(const std::string& domain, const std::string& ali
                                std::chrono::milliseconds timeout, Libvirt& libvirt,
                                EngineContext& ctx);
 
+// Puts a port back into the running guest that detach_port took out while the definition (with
+// its port record) kept it: `element` says the VF, MAC, VLAN tag, alias and guest address.
+// Does the hook's work around libvirt's attach as attach_port does (prepare on the port alone,
+// attach, start) and undoes every step on failure; the definition is not touched. vfctl migrate
+// --live uses it to give the guest its VF back when the move does not happen.
+Status reattach_port(const std::string& domain, const HostdevInterfaceSpec& element,
+                     const PortRecord& record, Libvirt& libvirt, EngineContext& ctx);
+
 // Shared with the QMP hotplug (cli/qmp_hotplug.h).
 //
 // An engine Outcome's error or refusals (and failed undo steps) as one line.

@@ -16,7 +16,7 @@ namespace vfhook {
 // How a domain moves to another host (Libvirt::migrate).
 enum class MigrationKind {
   offline,  // the definition only; the domain is off
-  live,     // the running guest (possible for VF ports only with virtio failover)
+  live,     // the running guest (libvirt refuses a VF port without virtio failover)
 };
 
 struct DomainSummary {
@@ -60,6 +60,11 @@ class Libvirt {
   virtual Status set_config_metadata(const std::string& name, const std::string& uri,
                                      const std::string& prefix,
                                      const std::optional<std::string>& element_xml) = 0;
+  // The same in the running domain's XML only (VIR_DOMAIN_AFFECT_LIVE): it travels with a live
+  // migration and is gone when the guest stops. conflict when the domain is not running.
+  virtual Status set_live_metadata(const std::string& name, const std::string& uri,
+                                   const std::string& prefix,
+                                   const std::optional<std::string>& element_xml) = 0;
   // Moves the domain to the libvirt at `dest_uri`, peer to peer (this side's libvirtd connects
   // to the destination itself), keeping it defined there and undefining it here
   // (PERSIST_DEST | UNDEFINE_SOURCE; offline adds OFFLINE, live adds LIVE). The destination's

@@ -191,12 +191,13 @@ class LibvirtConnection final : public Libvirt {
   Status set_config_metadata(const std::string& name, const std::string& uri,
                              const std::string& prefix,
                              const std::optional<std::string>& element_xml) override {
-    VF_ASSIGN(domain, lookup(name));
-    if (virDomainSetMetadata(
-            domain.get(), VIR_DOMAIN_METADATA_ELEMENT, element_xml ? element_xml->c_str() : nullptr,
-            element_xml ? prefix.c_str() : nullptr, uri.c_str(), VIR_DOMAIN_AFFECT_CONFIG) < 0)
-      return fail(libvirt_error("write the metadata of domain '" + name + "'"));
-    return ok();
+    return set_metadata(name, uri, prefix, element_xml, VIR_DOMAIN_AFFECT_CONFIG);
+  }
+
+  Status set_live_metadata(const std::string& name, const std::string& uri,
+                           const std::string& prefix,
+                           const std::optional<std::string>& element_xml) override {
+    return set_metadata(name, uri, prefix, element_xml, VIR_DOMAIN_AFFECT_LIVE);
   }
 
   Status migrate(const std::string& name, const std::string& dest_uri,
@@ -211,6 +212,18 @@ class LibvirtConnection final : public Libvirt {
   }
 
  private:
+  Status set_metadata(const std::string& name, const std::string& uri, const std::string& prefix,
+                      const std::optional<std::string>& element_xml, unsigned int flags) {
+    VF_ASSIGN(domain, lookup(name));
+    if (virDomainSetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT,
+                             element_xml ? element_xml->c_str() : nullptr,
+                             element_xml ? prefix.c_str() : nullptr, uri.c_str(), flags) < 0)
+      return fail(libvirt_error(std::string("write the ") +
+                                (flags == VIR_DOMAIN_AFFECT_LIVE ? "live " : "") +
+                                "metadata of domain '" + name + "'"));
+    return ok();
+  }
+
   Result<DomainPtr> lookup(const std::string& name) {
     DomainPtr domain(virDomainLookupByName(conn_.get(), name.c_str()));
     if (!domain) return fail(libvirt_error("find domain '" + name + "'"));

@@ -8,6 +8,7 @@
 #include "engine/operations.h"
 #include "engine/port_allocation.h"
 #include "model/move_marker.h"
+#include "model/names.h"
 #include "util/printable.h"
 #include "xml/domain_xml.h"
 
@@ -100,13 +101,20 @@ void leave_source(const std::string& domain, EngineContext& ctx, MigrationReport
   }
 }
 
-// Pairs this host's ports with the destination's, by position: libvirt's ABI check keeps the
-// devices and their order.
+// Pairs this host's ports with the destination's: by alias, else by MAC, else by position
+// (libvirt's ABI check keeps the devices and their order; a re-attached port comes last).
 void pair_ports(const std::vector<VfPort>& here, const std::vector<VfPort>& there,
                 MigrationReport& report) {
   for (size_t i = 0; i < here.size(); ++i) {
     MovedPort moved{here[i].describe(), here[i].host, std::nullopt};
-    if (i < there.size()) moved.to = there[i].host;
+    const VfPort* match = nullptr;
+    for (const VfPort& candidate : there) {
+      if (!here[i].alias.empty() ? candidate.alias == here[i].alias
+                                 : here[i].mac && candidate.mac == here[i].mac)
+        match = &candidate;
+    }
+    if (!match && here[i].alias.empty() && !here[i].mac && i < there.size()) match = &there[i];
+    if (match) moved.to = match->host;
     report.ports.push_back(std::move(moved));
   }
 }
@@ -253,6 +261,175 @@ std::string sync_persistent_sources(const std::string& domain, Libvirt& dest,
   return "";
 }
 
+// A VF port without virtio failover that moves live by being detached here and attached there.
+struct ReattachedPort {
+  VfPort port;  // as the running guest has it here
+  PortRecord record;
+  bool detached = false;  // taken out of the guest here
+};
+
+// The guest's VF ports without virtio failover, each with its record; refused (nothing
+// changed) unless the guest has a virtio interface to keep its network on while they are out,
+// and each is an <interface type='hostdev'> with a user alias, a MAC and a port record.
+Result<std::vector<ReattachedPort>> plan_reattach(const std::string& domain,
+                                                  const DomainXml& live) {
+  std::vector<ReattachedPort> planned;
+  std::vector<std::string> refusals;
+  auto records = live.port_records();
+  if (!records) return fail(records.error().with_context("the live XML of " + quoted(domain)));
+  for (const VfPort& port : live.vf_ports()) {
+    if (port.teamed()) continue;  // QEMU unplugs and the destination's hook re-plugs it
+    const std::string who = port.describe();
+    if (port.kind != PortKind::interface_hostdev) {
+      refusals.push_back(who +
+                         ": only an <interface type='hostdev'> port can be detached and "
+                         "re-attached (this is a " +
+                         std::string(to_string(port.kind)) + ")");
+      continue;
+    }
+    if (!is_valid_user_alias(port.alias) || !port.mac) {
+      refusals.push_back(who +
+                         ": it needs a user alias (ua-...) and a MAC to be re-attached "
+                         "as the same device");
+      continue;
+    }
+    const PortRecord* record = find_record(*records, port);
+    if (!record) {
+      refusals.push_back(who +
+                         ": it has no vfhook port record, so its pool on the destination "
+                         "is unknown (vfctl port add and attach --persistent write one)");
+      continue;
+    }
+    planned.push_back({port, *record, false});
+  }
+  if (!planned.empty()) {
+    auto interfaces = live.plain_interfaces();
+    if (!interfaces)
+      return fail(interfaces.error().with_context("the live XML of " + quoted(domain)));
+    const bool virtio_path =
+        std::any_of(interfaces->begin(), interfaces->end(),
+                    [](const PlainInterface& i) { return i.model == "virtio"; });
+    if (!virtio_path)
+      refusals.push_back(
+          "the guest has no virtio interface to keep its network on while its VF "
+          "ports are detached; add one, or give the VF ports virtio failover "
+          "(<teaming>), or move it with --cold");
+  }
+  if (!refusals.empty()) {
+    std::string text;
+    for (const std::string& refusal : refusals) text += (text.empty() ? "" : "; ") + refusal;
+    return fail(ErrorKind::policy, quoted(domain) + " cannot move live: " + text +
+                                       ". Nothing was changed; it still runs on this host");
+  }
+  return planned;
+}
+
+HostdevInterfaceSpec interface_of(const ReattachedPort& reattached, const PciAddress& vf) {
+  HostdevInterfaceSpec element;
+  element.host = vf;
+  element.mac = *reattached.port.mac;
+  element.vlan_tag = reattached.port.vlan_tag;
+  element.managed = false;
+  element.alias = reattached.port.alias;
+  element.guest_address = reattached.port.guest_address;
+  return element;
+}
+
+// The `vfctl attach` that gives the guest its port at `dest_uri` by hand.
+std::string attach_command(const std::string& domain, const ReattachedPort& reattached,
+                           const std::string& dest_uri) {
+  const PortRecord& record = reattached.record;
+  std::string command = "vfctl attach " + printable(domain, 255) + " --pool " + record.pool +
+                        " --alias " + reattached.port.alias + " --mac " +
+                        reattached.port.mac->to_string();
+  if (record.vlan) {
+    command += " --vlan " + std::to_string(record.vlan->id);
+    if (record.vlan->qos != 0) command += " --qos " + std::to_string(record.vlan->qos);
+    if (record.vlan->protocol == VlanProtocol::dot1ad) command += " --protocol 802.1ad";
+  }
+  return "`" + command + "` on " + dest_uri;
+}
+
+// After the move: attaches each detached port at the destination, on the VF its hook chose and
+// its prepare/start hooks made ready (claimed, on vfio-pci, configured), with the same MAC,
+// VLAN, alias and guest address; then takes the marker off. What fails goes to left_behind
+// with the command that finishes the job there.
+void attach_there(const MigrationRequest& request, std::vector<ReattachedPort>& ports,
+                  Libvirt& dest, const MigrationProgress& progress, MigrationReport& report) {
+  const std::string name = quoted(request.domain);
+  std::optional<MoveMarker> marker;
+  std::string unreadable;
+  if (auto xml = dest.domain_xml(request.domain, true); !xml) {
+    unreadable = xml.error().message;
+  } else if (auto parsed = DomainXml::parse(*xml); !parsed) {
+    unreadable = parsed.error().message;
+  } else if (auto read = parsed->move_marker(); !read) {
+    unreadable = read.error().message;
+  } else if (!*read || (*read)->mode != MoveMode::live_reattach) {
+    unreadable = "its live XML there has no live re-attach marker (is vfhook installed there?)";
+  } else {
+    marker = **read;
+  }
+  for (const ReattachedPort& reattached : ports) {
+    std::optional<PciAddress> vf;
+    if (marker)
+      for (const ReattachPort& listed : marker->ports)
+        if (listed.alias == reattached.port.alias) vf = listed.vf;
+    std::string why;
+    if (!marker)
+      why = "cannot learn the VF chosen for it there: " + unreadable;
+    else if (!vf)
+      why = "the destination's hook chose no VF for it";
+    if (why.empty()) {
+      progress("attaching " + reattached.port.alias + " to " + name + " at " + request.dest_uri +
+               " on VF " + vf->to_string());
+      auto element = render_hostdev_interface(interface_of(reattached, *vf));
+      auto attached =
+          element ? dest.attach_device(request.domain, *element) : Status(fail(element.error()));
+      if (!attached)
+        why = "the attach on VF " + vf->to_string() + " failed: " + attached.error().message +
+              " (that VF stays held by " + name + " there until it stops)";
+    }
+    if (!why.empty())
+      report.left_behind += name + " runs at " + request.dest_uri + " on its virtio path, but " +
+                            reattached.port.alias + " is not re-attached: " + why + ". Run " +
+                            attach_command(request.domain, reattached, request.dest_uri) + ". ";
+  }
+  if (marker)
+    if (auto unmarked = dest.set_live_metadata(request.domain, kMoveNamespace, kMoveNamespacePrefix,
+                                               std::nullopt);
+        !unmarked)
+      report.left_behind += "the live re-attach marker stays in the running domain at " +
+                            request.dest_uri +
+                            " (harmless; it expires): " + unmarked.error().message + ". ";
+}
+
+// Puts the detached ports back into the guest here (after a refused or failed move) and takes
+// the marker off. Returns "" when that worked, else what is left.
+std::string reattach_here(const std::string& domain, std::vector<ReattachedPort>& ports,
+                          Libvirt& source, EngineContext& ctx, bool marked) {
+  std::string left;
+  for (ReattachedPort& reattached : ports) {
+    if (!reattached.detached || !reattached.port.host) continue;
+    if (auto back = reattach_port(domain, interface_of(reattached, *reattached.port.host),
+                                  reattached.record, source, ctx);
+        !back)
+      left += "port " + reattached.port.alias + " is not back in the guest (" +
+              back.error().message + "): run `vfctl attach " + printable(domain, 255) + " --pool " +
+              reattached.record.pool + " --alias " + reattached.port.alias + " --mac " +
+              reattached.port.mac->to_string() + "` here. ";
+    else
+      reattached.detached = false;
+  }
+  if (marked)
+    if (auto unmarked =
+            source.set_live_metadata(domain, kMoveNamespace, kMoveNamespacePrefix, std::nullopt);
+        !unmarked)
+      left += "its live re-attach marker could not be removed (it expires by itself): " +
+              unmarked.error().message + ". ";
+  return left;
+}
+
 Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& source,
                                      Libvirt& dest, EngineContext& ctx,
                                      const MigrationProgress& progress) {
@@ -268,18 +445,75 @@ Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& s
                     " is not running: move it with --cold (it is started on the "
                     "destination unless --no-start)");
   VF_TRY(check_destination_free(request, dest));
-  VF_ASSIGN(here, ports_of(source, request.domain, true));
+  VF_ASSIGN(live_xml, source.domain_xml(request.domain, true));
+  VF_ASSIGN(live, with_context(DomainXml::parse(live_xml), "the live XML of " + name));
+  const std::vector<VfPort> here = live.vf_ports();
+  VF_ASSIGN(reattached, plan_reattach(request.domain, live));
+
+  // Ports without failover leave the guest first; it keeps its network on its virtio path.
+  const bool marked = !reattached.empty();
+  const std::string runs_here = name + " still runs on this host";
+  if (marked) {
+    MoveMarker marker{
+        request.now_unix + kColdMoveMarkerLifetimeSeconds, MoveMode::live_reattach, {}};
+    for (const ReattachedPort& r : reattached)
+      marker.ports.push_back({r.port.alias, *r.port.mac, std::nullopt});
+    VF_ASSIGN(marker_xml, render_move_marker(marker));
+    if (auto set = source.set_live_metadata(request.domain, kMoveNamespace, kMoveNamespacePrefix,
+                                            marker_xml);
+        !set)
+      return fail(set.error().kind, "cannot mark " + name +
+                                        " for a live re-attach move: " + set.error().message +
+                                        ". Nothing was changed; " + runs_here + " with its VFs");
+    for (ReattachedPort& r : reattached) {
+      progress("detaching " + r.port.alias + " (VF " +
+               (r.port.host ? r.port.host->to_string() : std::string("?")) + ") from " + name +
+               "; its network stays on its virtio interface");
+      auto detached =
+          detach_port(request.domain, r.port.alias, false, request.detach_timeout, source, ctx);
+      std::string why;
+      if (!detached)
+        why = detached.error().message;
+      else if (!detached->released)
+        why = detached->left_behind;
+      if (detached && detached->released) {
+        r.detached = true;
+        // Out of the guest, but the VF was not restored: its claim stays, and the release
+        // hook here retries when the guest's QEMU ends after the move.
+        if (!detached->left_behind.empty())
+          report.left_behind += "on this host: " + detached->left_behind + ". ";
+      }
+      if (!why.empty()) {
+        const std::string left = reattach_here(request.domain, reattached, source, ctx, true);
+        return fail(detached ? ErrorKind::conflict : detached.error().kind,
+                    "live migration of " + name + " to " + request.dest_uri +
+                        " stopped before it began: " + r.port.alias + ": " + why + ". " +
+                        runs_here + (left.empty() ? " with its VFs; nothing moved" : ". " + left));
+      }
+    }
+  }
 
   progress("migrating " + name + " live to " + request.dest_uri +
-           (here.empty() ? "" : " (QEMU unplugs its VFs; the destination's hook picks new ones)"));
-  if (auto moved = source.migrate(request.domain, request.dest_uri, MigrationKind::live); !moved)
-    return fail(moved.error().kind,
-                "live migration of " + name + " to " + request.dest_uri +
-                    " failed: " + moved.error().message + ". " + name +
-                    " still runs on this host with its VFs. A VF port moves live only with "
-                    "virtio failover (<teaming>) into a pool with failover = true on the "
-                    "destination; otherwise move it with --cold");
+           (marked ? " (the destination's hook picks and prepares VFs for the detached ports)"
+            : here.empty() ? ""
+                           : " (QEMU unplugs its VFs; the destination's hook picks new ones)"));
+  if (auto moved = source.migrate(request.domain, request.dest_uri, MigrationKind::live); !moved) {
+    std::string message = "live migration of " + name + " to " + request.dest_uri +
+                          " failed: " + moved.error().message + ". " + runs_here;
+    if (marked) {
+      const std::string left = reattach_here(request.domain, reattached, source, ctx, true);
+      message += left.empty() ? " with its VFs (re-attached)" : ". " + left;
+    } else {
+      message +=
+          " with its VFs. A VF port moves live only with virtio failover (<teaming>) into "
+          "a pool with failover = true on the destination, or with a virtio interface to "
+          "fall back on while vfctl detaches it; otherwise move it with --cold";
+    }
+    return fail(moved.error().kind, std::move(message));
+  }
 
+  // From here on the guest runs on the destination: failures are left_behind, not errors.
+  if (marked) attach_there(request, reattached, dest, progress, report);
   auto there = ports_of(dest, request.domain, true);
   if (there)
     pair_ports(here, *there, report);

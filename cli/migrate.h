@@ -9,11 +9,22 @@
 //       lets a teamed port arrive only that way), migrates the definition (offline, peer to
 //       peer, PERSIST_DEST | UNDEFINE_SOURCE), drops this host's reservations for the domain,
 //       and starts it on the destination.
-// live  The guest keeps running: possible only for VF ports with virtio failover (<teaming>)
-//       in pools that allow it on the destination; libvirt/QEMU (on this side) or the
-//       destination's hook refuse anything else, and vfctl passes their reason on with what to
-//       do. This host's reservations are dropped after the move; libvirt's release hook here
-//       restored the VFs when the guest's QEMU ended.
+// live  The guest keeps running. A VF port with virtio failover (<teaming>) is unplugged by
+//       QEMU and re-plugged by the destination's hook (in a pool with failover = true there).
+//       Any other VF port (libvirt refuses to migrate it live) is detached here first and
+//       attached again there: refused up front, changing nothing, unless each such port is an
+//       <interface type='hostdev'> with a user alias, a MAC and a port record, and the guest
+//       has a virtio interface to keep its network on meanwhile. vfctl puts a live re-attach
+//       marker into the running domain (model/move_marker.h), detaches each port (waiting for
+//       DEVICE_REMOVED; its VF is restored here), and migrates; the destination's hooks choose,
+//       reserve, claim, bind and configure a VF of the port's pool (engine/live_reattach.h);
+//       vfctl attaches it through the destination's libvirt with the same MAC, VLAN, alias and
+//       guest address, and removes the marker. A refusal or failure before the guest moved
+//       re-attaches the ports here (same VF) and removes the marker: the guest keeps running
+//       here with its network. After it moved, a port not re-attached is `left_behind` with the
+//       `vfctl attach` to run there; the guest runs there on its virtio path. This host's
+//       reservations are dropped after the move; libvirt's release hook here restored the
+//       VFs of teamed ports when the guest's QEMU ended.
 //
 // Failures leave the domain defined (and startable) on one side, and the result says which:
 // before the migration returns, nothing has moved (the marker is taken off again); after it,
@@ -47,6 +58,8 @@ struct MigrationRequest {
   bool force_off = false;  // cold: stopped hard when still running after shutdown_timeout
   bool start = true;       // cold: started on the destination afterwards
   int64_t now_unix = 0;    // wall-clock time, for the marker's expiry
+  // live: how long a VF port without failover may take to leave the guest (DEVICE_REMOVED)
+  std::chrono::milliseconds detach_timeout{std::chrono::seconds(30)};
 };
 
 struct MovedPort {

@@ -438,18 +438,21 @@ int run(int argc, char** argv) {
   MigrationRequest migration;
   bool migrate_cold = false, migrate_live = false, migrate_no_start = false;
   unsigned migrate_shutdown_timeout = 120;
+  unsigned migrate_detach_timeout = 30;
   CLI::App* migrate = app.add_subcommand(
       "migrate",
       "move a domain with VF ports to another host: cold (shut down, move, start there on a new "
-      "VF) or live (virtio failover ports only); MAC, VLAN, NIC name and IP stay");
+      "VF) or live (virtio failover, or detach and re-attach around the migration while a "
+      "virtio NIC carries the traffic); MAC, VLAN, NIC name and IP stay");
   migrate->add_option("DOMAIN", migration.domain, "the domain")->required();
   migrate->add_option("DEST_URI", migration.dest_uri, "the destination's libvirt URI")->required();
   CLI::Option* cold_flag =
       migrate->add_flag("--cold", migrate_cold, "move it switched off (offline migration)");
   CLI::Option* live_flag = migrate->add_flag(
       "--live", migrate_live,
-      "move it running: only VF ports with virtio failover (<teaming>) into a pool with "
-      "failover = true");
+      "move it running: VF ports with virtio failover (<teaming>) into a pool with "
+      "failover = true; other VF ports are detached here and attached there (the guest needs "
+      "a virtio NIC)");
   cold_flag->excludes(live_flag);
   CLI::Option* shutdown_flag = migrate->add_flag("--shutdown", migration.shutdown,
                                                  "--cold: ask a running guest to shut down first");
@@ -462,6 +465,11 @@ int run(int argc, char** argv) {
       ->add_flag("--force-off", migration.force_off,
                  "--cold --shutdown: stop the guest hard if it is still running after the wait")
       ->needs(shutdown_flag);
+  migrate
+      ->add_option("--detach-timeout", migrate_detach_timeout,
+                   "--live: seconds a VF port without failover may take to leave the guest")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 600u));
   migrate->add_flag("--no-start", migrate_no_start,
                     "--cold: leave it defined but off on the destination");
   migrate->callback([&] {
@@ -469,7 +477,7 @@ int run(int argc, char** argv) {
       if (migrate_cold == migrate_live) {
         std::cerr << "vfctl: say how to move it: --cold (shut down, move the definition, start "
                      "it there on a free VF of the same pool) or --live (the guest keeps "
-                     "running; only VF ports with virtio failover)\n";
+                     "running; VF ports without failover are detached and re-attached)\n";
         return kExitUsage;
       }
       if (migrate_live && (migration.shutdown || migrate_no_start)) {
@@ -478,6 +486,7 @@ int run(int argc, char** argv) {
       }
       migration.kind = migrate_live ? MigrationKind::live : MigrationKind::offline;
       migration.shutdown_timeout = std::chrono::seconds(migrate_shutdown_timeout);
+      migration.detach_timeout = std::chrono::seconds(migrate_detach_timeout);
       migration.start = !migrate_no_start;
       migration.now_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())

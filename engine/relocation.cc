@@ -7,6 +7,7 @@
 
 #include "engine/claims.h"
 #include "engine/decision_log.h"
+#include "engine/live_reattach.h"
 #include "engine/operations.h"
 #include "engine/port_allocation.h"
 #include "engine/port_plan.h"
@@ -24,6 +25,9 @@ struct Choice {
   std::optional<PciAddress> from;
   PciAddress to;
   bool kept = false;
+  // A port of the live re-attach marker (its index there): no device in the XML to rewrite;
+  // the choice is written into the marker.
+  std::optional<size_t> reattach_index;
 };
 
 // Why an attempt ended without a relocation: a refusal, a failure, or a reservation lost to
@@ -108,14 +112,16 @@ Refusal failover_refusal(const std::string& who, const std::string& domain, cons
 class Relocator {
  public:
   // `cold`: the domain carries a valid, unexpired cold-move marker (an offline migration);
-  // `marker_expired`: it carries one that has expired (for the refusal's text).
+  // `marker_expired`: it carries one that has expired (for the refusal's text); `reattach`: its
+  // valid, unexpired live re-attach marker, nullptr when it has none.
   Relocator(const std::string& name, const DomainXml& domain, Arrival arrival, bool cold,
-            bool marker_expired, EngineContext& ctx)
+            bool marker_expired, const MoveMarker* reattach, EngineContext& ctx)
       : name_(name),
         domain_(domain),
         arrival_(arrival),
         cold_(cold),
         marker_expired_(marker_expired),
+        reattach_(reattach),
         ctx_(ctx),
         topology_(ctx.sysfs) {}
 
@@ -139,6 +145,11 @@ class Relocator {
   Result<bool> may_keep(const VfInfo& vf, const Pool& pool);
   // Adds the choice for one VF port, or a refusal. Errors: the host cannot be read.
   Status choose(const VfPort& port, const PortRecord* record);
+  // Adds the choice for one port of the live re-attach marker, or a refusal.
+  Status choose_reattach(size_t index, const std::vector<PortRecord>& records);
+  // A free VF of `pool` for the port `who`, or a refusal (nullopt). Errors: the host.
+  Result<std::optional<PciAddress>> free_vf(const std::string& who, const VfPort& port,
+                                            const PortRecord* record, const Pool& pool);
   Relocation refused(std::vector<Refusal> refusals) const {
     Relocation relocation;
     relocation.outcome = Outcome::refused_by(std::move(refusals));
@@ -163,6 +174,7 @@ class Relocator {
   Arrival arrival_;
   bool cold_;
   bool marker_expired_;
+  const MoveMarker* reattach_;
   EngineContext& ctx_;
   PciTopology topology_;
   Holdings holdings_;
@@ -268,9 +280,19 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
       return ok();
     }
   }
+  VF_ASSIGN(chosen, free_vf(who, port, record, *pool));
+  if (!chosen) return ok();
+  choice.to = *chosen;
+  choice.kept = port.host && *port.host == *chosen;
+  choices_.push_back(std::move(choice));
+  return ok();
+}
+
+Result<std::optional<PciAddress>> Relocator::free_vf(const std::string& who, const VfPort& port,
+                                                     const PortRecord* record, const Pool& pool) {
   VfRequest request;
   request.domain = name_;
-  request.pool = pool->name;
+  request.pool = pool.name;
   request.guest_numa_nodes = domain_.memory_numa_nodes();
   for (const Choice& other : choices_) request.in_use_by_domain.push_back(other.to);
   auto chosen = choose_free_vf(request, ctx_);
@@ -278,15 +300,52 @@ Status Relocator::choose(const VfPort& port, const PortRecord* record) {
     if (chosen.error().kind != ErrorKind::policy) return fail(chosen.error().with_context(who));
     refusals_.push_back({who, chosen.error().message + " (" + vlan_of(port, record) +
                                   "). Its VFs are held by " +
-                                  holders_text(pool->name, name_, holdings_) +
+                                  holders_text(pool.name, name_, holdings_) +
                                   ". Free one (stop a domain, or `vfctl port remove` a "
                                   "shut-off one's port), or create more VFs (num_vfs), then "
                                   "retry the " +
                                   verb(arrival_) + "."});
+    return std::optional<PciAddress>();
+  }
+  return std::optional<PciAddress>(chosen->vf);
+}
+
+Status Relocator::choose_reattach(size_t index, const std::vector<PortRecord>& records) {
+  const ReattachPort& listed = reattach_->ports[index];
+  const bool present = std::any_of(domain_.vf_ports().begin(), domain_.vf_ports().end(),
+                                   [&](const VfPort& p) { return p.alias == listed.alias; });
+  if (present) return ok();  // re-attached already (a marker left behind): an ordinary port
+  const std::string who = "port " + listed.alias + " (to re-attach after a live migration)";
+  const PortRecord* record = find_record(records, reattach_port_as_vf_port(listed, nullptr));
+  if (!record) {
+    refusals_.push_back({who,
+                         "it has no vfhook port record in the domain, so its pool is "
+                         "unknown. Re-attach it on the source before migrating."});
     return ok();
   }
-  choice.to = chosen->vf;
-  choice.kept = port.host && *port.host == chosen->vf;
+  const Pool* pool = ctx_.config.find_pool(record->pool);
+  VfPort port = reattach_port_as_vf_port(listed, record);
+  port.host.reset();
+  if (!pool) {
+    refusals_.push_back(missing_pool(who, port, record, ctx_.config));
+    return ok();
+  }
+  if (pool->mode == PoolMode::pf) {
+    refusals_.push_back({who, "pool '" + pool->name +
+                                  "' gives whole devices here; a VF port cannot be re-attached "
+                                  "from it"});
+    return ok();
+  }
+  const size_t before = refusals_.size();
+  check_port_against_pool(who, port, record, *pool, ctx_.config, refusals_);
+  if (refusals_.size() != before) return ok();
+  VF_ASSIGN(chosen, free_vf(who, port, record, *pool));
+  if (!chosen) return ok();
+  Choice choice;
+  choice.who = who;
+  choice.pool = pool->name;
+  choice.to = *chosen;
+  choice.reattach_index = index;
   choices_.push_back(std::move(choice));
   return ok();
 }
@@ -304,18 +363,30 @@ AttemptResult Relocator::attempt() {
     if (auto chosen = choose(port, find_record(*records, port)); !chosen)
       return {failed(chosen.error())};
   }
+  if (reattach_ != nullptr)
+    for (size_t i = 0; i < reattach_->ports.size(); ++i)
+      if (auto chosen = choose_reattach(i, *records); !chosen) return {failed(chosen.error())};
   if (!refusals_.empty()) return {refused(refusals_)};
 
   // The new definition: a copy with the moved ports' host sources rewritten, and the host key
   // of every record that named a moved <hostdev> by its old address.
   auto copy = DomainXml::parse(domain_.serialize());
   if (!copy) return {failed(copy.error().with_context("the domain XML, read again"))};
-  // The cold-move marker was for this arrival only: it must not travel on to the next.
+  // The cold-move marker was for this arrival only: it must not travel on to the next. A live
+  // re-attach marker stays, with the VF chosen for each port: prepare and start here read it,
+  // then vfctl attaches the ports and removes it.
   bool changed = copy->remove_move_marker();
+  if (reattach_ != nullptr) {
+    MoveMarker chosen_marker = *reattach_;
+    for (const Choice& choice : choices_)
+      if (choice.reattach_index) chosen_marker.ports[*choice.reattach_index].vf = choice.to;
+    if (auto set = copy->set_move_marker(chosen_marker); !set) return {failed(set.error())};
+    changed = true;
+  }
   std::vector<PortRecord> new_records = *records;
   bool records_changed = false;
   for (const Choice& choice : choices_) {
-    if (choice.kept) continue;
+    if (choice.kept || choice.reattach_index) continue;
     const VfPort& port = domain_.vf_ports()[choice.ordinal];
     if (auto set = copy->set_host_source(choice.ordinal, choice.to); !set)
       return {failed(set.error().with_context(choice.who))};
@@ -337,8 +408,11 @@ AttemptResult Relocator::attempt() {
   }
 
   // The next start runs prepare on this definition: check it the same way now, so the hook
-  // never accepts a domain it will refuse to start.
-  auto plan = plan_ports(*copy, ctx_, Stage::prepare);
+  // never accepts a domain it will refuse to start. The ports to re-attach are checked as the
+  // devices prepare will see them as.
+  auto with_reattach = with_reattach_ports(*copy);
+  if (!with_reattach) return {failed(with_reattach.error())};
+  auto plan = plan_ports(*with_reattach ? **with_reattach : *copy, ctx_, Stage::prepare);
   if (!plan) return {failed(plan.error())};
   if (!plan->refusals.empty()) return {refused(plan->refusals)};
 
@@ -402,8 +476,10 @@ AttemptResult Relocator::attempt() {
 
 Relocation relocate_domain(const std::string& domain_name, const DomainXml& domain, Arrival arrival,
                            EngineContext& ctx) {
-  if (domain.vf_ports().empty()) return {};
   auto marker = domain.move_marker();
+  const bool reattaching =
+      marker && *marker && (*marker)->mode == MoveMode::live_reattach && !(*marker)->ports.empty();
+  if (domain.vf_ports().empty() && !reattaching) return {};
   if (!marker) {
     Relocation relocation;
     relocation.outcome = Outcome::refused_by(
@@ -415,16 +491,25 @@ Relocation relocate_domain(const std::string& domain_name, const DomainXml& doma
     return relocation;
   }
   const bool marker_expired = *marker && (*marker)->expired_at(ctx.clock.wall_now());
-  const bool cold = *marker && !marker_expired;
-  if (*marker)
+  const bool cold = *marker && !marker_expired && (*marker)->mode == MoveMode::offline;
+  // An expired live re-attach marker counts as absent too: vfctl, which set it, has given up;
+  // the guest arrives on its virtio path and `vfctl attach` gives it a VF later.
+  const MoveMarker* reattach = reattaching && !marker_expired ? &**marker : nullptr;
+  if (*marker && (*marker)->mode == MoveMode::offline)
     ctx.log.info("domain " + printable(domain_name, 255) + ": cold-move marker, expires " +
                  std::to_string((*marker)->expires) +
                  (marker_expired ? " (expired: ignored)" : " (the move is offline)") +
                  "; it is not handed on");
+  else if (*marker)
+    ctx.log.info("domain " + printable(domain_name, 255) + ": live re-attach marker for " +
+                 std::to_string((*marker)->ports.size()) + " port(s), expires " +
+                 std::to_string((*marker)->expires) +
+                 (marker_expired ? " (expired: ignored, not handed on)"
+                                 : " (a VF is chosen here for each)"));
   for (int attempt = 1; attempt <= kRelocationAttempts; ++attempt) {
     // A new Relocator each time: it reads sysfs and the store afresh.
     AttemptResult result =
-        Relocator(domain_name, domain, arrival, cold, marker_expired, ctx).attempt();
+        Relocator(domain_name, domain, arrival, cold, marker_expired, reattach, ctx).attempt();
     if (result.done) return std::move(*result.done);
     ctx.log.warning("domain " + printable(domain_name, 255) +
                     ": a VF it was given was taken by another domain before it was reserved; "

@@ -30,9 +30,19 @@
 // expired by ctx.clock.wall_now(): `vfctl migrate --cold` sets it for an offline move. An
 // invalid marker refuses the domain; an expired one counts as absent. Any marker (valid or
 // expired) is removed from the definition handed on, which is then always printed, so it never
-// travels to a further host. A port that is not teamed can only arrive offline and is
+// travels to a further host; only an unexpired live re-attach marker stays (see below), and
+// it never makes a move cold. A port that is not teamed can only arrive offline and is
 // re-pointed whatever the switch says. Restore follows the same rules (only a teamed guest can
 // be saved). A domain without VF ports is left as it is, marker and all.
+//
+// Live re-attach (model/move_marker.h, engine/live_reattach.h): a domain arriving with a valid,
+// unexpired live re-attach marker gets, for each listed port that has no device in the XML, a
+// free VF of its record's pool chosen by the allocator's rules (after the pool's rules are
+// checked as for any port), reserved with the others, and written into the marker as vf=,
+// which stays in the definition printed (prepare and start here read it; vfctl removes it). A
+// listed port without a record, or whose record names a pool this host lacks, is refused. An
+// expired live re-attach marker is removed and no VF is chosen: the guest arrives on its
+// virtio path only.
 //
 // All or nothing: the new definition is checked with plan_ports() as prepare will check it,
 // then every port's device is reserved for the domain. Should any reservation fail (another

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "engine/claims.h"
+#include "engine/live_reattach.h"
 #include "engine/operations.h"
 #include "engine/undo_stack.h"
 #include "engine/vf_restore.h"
@@ -11,7 +12,12 @@
 
 namespace vfhook {
 
-Outcome start_domain(const std::string& domain_name, const DomainXml& domain, EngineContext& ctx) {
+Outcome start_domain(const std::string& domain_name, const DomainXml& given, EngineContext& ctx) {
+  // An incoming live migration may carry ports to re-attach (engine/live_reattach.h): they are
+  // prepared as if they were devices of the domain already.
+  auto with_reattach = with_reattach_ports(given);
+  if (!with_reattach) return Outcome::failed_with(with_reattach.error());
+  const DomainXml& domain = *with_reattach ? **with_reattach : given;
   auto plan = plan_ports(domain, ctx, Stage::start);
   if (!plan) return Outcome::failed_with(plan.error());
   if (!plan->refusals.empty()) return Outcome::refused_by(plan->refusals);

@@ -78,6 +78,7 @@ Status FakeLibvirt::attach_device(const std::string& name, const std::string& de
   if (end == std::string::npos) return fail(ErrorKind::internal, "fake: no </devices>");
   live.insert(end, device_xml);
   attached.push_back(device_xml);
+  calls.push_back("attach " + name);
   return ok();
 }
 
@@ -87,6 +88,7 @@ Result<bool> FakeLibvirt::detach_device_and_wait(const std::string& name, const 
   if (it == domains.end() || !it->second.live_xml)
     return fail(ErrorKind::conflict, "domain '" + name + "' is not running");
   detach_requests.push_back(alias);
+  calls.push_back("detach " + name + " " + alias);
   if (guest_keeps_devices) return false;
   // Cut the <interface> or <hostdev> element that holds <alias name='ALIAS'/>.
   std::string& live = *it->second.live_xml;
@@ -134,35 +136,44 @@ Status FakeLibvirt::start_domain(const std::string& name) {
   auto it = domains.find(name);
   if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
   if (it->second.live_xml) return fail(ErrorKind::conflict, "domain is already running");
+  if (start_hook) VF_TRY(start_hook(it->second.persistent_xml));
   it->second.live_xml = it->second.persistent_xml;
   return ok();
 }
 
-Status FakeLibvirt::set_config_metadata(const std::string& name, const std::string& uri,
-                                        const std::string& prefix,
-                                        const std::optional<std::string>& element_xml) {
-  calls.push_back("metadata " + name + " " + uri + (element_xml ? " set" : " removed"));
-  auto it = domains.find(name);
-  if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
-  std::string& xml = it->second.persistent_xml;
-  // Remove the element of that namespace (the fake only meets what it wrote itself).
-  const std::string marker = "xmlns:" + prefix + "=\"" + uri + "\"";
-  if (size_t at = xml.find(marker); at != std::string::npos) {
+namespace {
+
+// Replaces or removes the <metadata> element of namespace `uri` in `xml` as libvirt's
+// virDomainSetMetadata does: only the given element goes into the namespace (its children stay
+// in none). The fake only meets elements it wrote itself.
+Status edit_metadata(std::string& xml, const std::string& uri, const std::string& prefix,
+                     const std::optional<std::string>& element_xml) {
+  const std::string declaration = "xmlns:" + prefix + "=\"" + uri + "\"";
+  if (size_t at = xml.find(declaration); at != std::string::npos) {
     const size_t open = xml.rfind('<', at);
-    size_t close = xml.find("/>", at);
-    const size_t end_tag = xml.find("</" + prefix + ":", at);
-    if (end_tag != std::string::npos && (close == std::string::npos || end_tag < close))
-      close = xml.find('>', end_tag) - 1;
-    xml.erase(open, close + 2 - open);
+    const size_t tag_end = xml.find('>', at);
+    size_t end = tag_end + 1;  // just past a self-closing element
+    if (xml[tag_end - 1] != '/') {
+      const size_t end_tag = xml.find("</" + prefix + ":", at);
+      if (end_tag == std::string::npos) return fail(ErrorKind::internal, "fake: no end tag");
+      end = xml.find('>', end_tag) + 1;
+    }
+    xml.erase(open, end - open);
   }
   if (element_xml) {
-    // <move a="b"/> becomes <prefix:move xmlns:prefix="uri" a="b"/>
+    // <move a="b"/> becomes <prefix:move xmlns:prefix="uri" a="b"/>; a closing </move> too.
     std::string element = *element_xml;
     if (element.size() < 3 || element[0] != '<')
       return fail(ErrorKind::invalid_input, "fake: metadata is not an element");
-    element.insert(1, prefix + ":");
     const size_t name_end = element.find_first_of(" />", 1);
-    element.insert(name_end, " " + marker);
+    const std::string name = element.substr(1, name_end - 1);
+    if (element.compare(element.size() - 2, 2, "/>") != 0) {
+      const size_t close = element.rfind("</" + name + ">");
+      if (close == std::string::npos) return fail(ErrorKind::invalid_input, "fake: no end tag");
+      element.insert(close + 2, prefix + ":");
+    }
+    element.insert(name_end, " " + declaration);
+    element.insert(1, prefix + ":");
     if (size_t meta = xml.find("</metadata>"); meta != std::string::npos) {
       xml.insert(meta, element);
     } else {
@@ -174,6 +185,33 @@ Status FakeLibvirt::set_config_metadata(const std::string& name, const std::stri
   if (!DomainXml::parse(xml))
     return fail(ErrorKind::internal, "fake: the metadata edit broke the XML");
   return ok();
+}
+
+}  // namespace
+
+Status FakeLibvirt::set_config_metadata(const std::string& name, const std::string& uri,
+                                        const std::string& prefix,
+                                        const std::optional<std::string>& element_xml) {
+  calls.push_back("metadata " + name + " " + uri + (element_xml ? " set" : " removed"));
+  auto it = domains.find(name);
+  if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
+  return edit_metadata(it->second.persistent_xml, uri, prefix, element_xml);
+}
+
+Status FakeLibvirt::set_live_metadata(const std::string& name, const std::string& uri,
+                                      const std::string& prefix,
+                                      const std::optional<std::string>& element_xml) {
+  calls.push_back("live metadata " + name + " " + uri + (element_xml ? " set" : " removed"));
+  if (fail_next_live_metadata) {
+    Error error = *fail_next_live_metadata;
+    fail_next_live_metadata.reset();
+    return fail(std::move(error));
+  }
+  auto it = domains.find(name);
+  if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
+  if (!it->second.live_xml)
+    return fail(ErrorKind::conflict, "domain '" + name + "' is not running");
+  return edit_metadata(*it->second.live_xml, uri, prefix, element_xml);
 }
 
 Status FakeLibvirt::migrate(const std::string& name, const std::string& dest_uri,
@@ -200,6 +238,13 @@ Status FakeLibvirt::migrate(const std::string& name, const std::string& dest_uri
                   "migrate domain '" + name + "' to " + dest_uri +
                       ": Hook script execution failed: " + hooked.error().message);
     if (*hooked) xml = **hooked;
+  }
+  // An incoming live migration starts a QEMU there: its prepare and start hooks run first.
+  if (live && dest.start_hook) {
+    if (auto started = dest.start_hook(xml); !started)
+      return fail(started.error().kind,
+                  "migrate domain '" + name + "' to " + dest_uri +
+                      ": Hook script execution failed: " + started.error().message);
   }
   // As libvirt with PERSIST_DEST: a live migration keeps the source's persistent definition
   // (sent in the migration cookie), not the XML the hook rewrote.

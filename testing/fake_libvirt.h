@@ -43,10 +43,15 @@ class FakeLibvirt final : public Libvirt {
   Status set_config_metadata(const std::string& name, const std::string& uri,
                              const std::string& prefix,
                              const std::optional<std::string>& element_xml) override;
+  // The same for the live XML; conflict when the domain is not running.
+  Status set_live_metadata(const std::string& name, const std::string& uri,
+                           const std::string& prefix,
+                           const std::optional<std::string>& element_xml) override;
   // Hands the domain to the FakeLibvirt registered in `peers` under `dest_uri`: its
   // `migrate_hook` (the destination's hook) gets the XML and may refuse or rewrite it; then the
   // domain is defined there (running, for live) and gone from here. Like libvirt, a live
-  // migration defines the SOURCE's persistent XML there, not the hook's.
+  // migration defines the SOURCE's persistent XML there, not the hook's; it runs the
+  // destination's `start_hook` with the hook's XML first (a failure aborts the migration).
   Status migrate(const std::string& name, const std::string& dest_uri, MigrationKind kind) override;
 
   // What the destination's migrate hook returns: an error (the migration is aborted with its
@@ -56,15 +61,20 @@ class FakeLibvirt final : public Libvirt {
   std::map<std::string, Domain> domains;
   std::map<std::string, FakeLibvirt*> peers;  // other hosts, by URI
   MigrateHook migrate_hook;                   // this host as a destination; unset: accept
-  bool guest_ignores_shutdown = false;        // shutdown() leaves it running
-  std::optional<Error> fail_next_start;       // returned (once) by the next start_domain
-  std::vector<std::string> calls;             // "shutdown web1", "migrate web1 URI live", ...
-  std::vector<std::string> defines;           // the XML of every successful define, in order
-  std::optional<Error> fail_next_define;      // returned (once) by the next define_xml
-  std::optional<Error> fail_next_attach;      // returned (once) by the next attach_device
-  bool guest_keeps_devices = false;           // a guest that ignores unplug requests
-  std::vector<std::string> attached;          // every attached device's XML, in order
-  std::vector<std::string> detach_requests;   // aliases asked for
+  // This host's prepare and start hooks (and release after a failure), with the XML a starting
+  // QEMU gets: run by start_domain and by an incoming live migration. An error aborts either.
+  std::function<Status(const std::string& xml)> start_hook;
+  std::optional<Error> fail_next_live_metadata;  // returned (once) by the next set_live_metadata
+  bool guest_ignores_shutdown = false;           // shutdown() leaves it running
+  std::optional<Error> fail_next_start;          // returned (once) by the next start_domain
+  // "shutdown web1", "migrate web1 URI live", "detach web1 ua-x", "attach web1", ...
+  std::vector<std::string> calls;
+  std::vector<std::string> defines;          // the XML of every successful define, in order
+  std::optional<Error> fail_next_define;     // returned (once) by the next define_xml
+  std::optional<Error> fail_next_attach;     // returned (once) by the next attach_device
+  bool guest_keeps_devices = false;          // a guest that ignores unplug requests
+  std::vector<std::string> attached;         // every attached device's XML, in order
+  std::vector<std::string> detach_requests;  // aliases asked for
 };
 
 }  // namespace vfhook::testing

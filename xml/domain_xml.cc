@@ -316,6 +316,10 @@ bool DomainXml::remove_move_marker() {
   return remove_move_markers(impl_->root());
 }
 
+Status DomainXml::set_move_marker(const MoveMarker& marker) {
+  return write_move_marker(impl_->root(), marker);
+}
+
 Result<std::string> render_move_marker(const MoveMarker& marker) {
   return render_move_marker_element(marker);
 }

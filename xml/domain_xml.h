@@ -157,15 +157,22 @@ class DomainXml {
   // address.
   [[nodiscard]] Result<std::vector<GuestPciDevice>> guest_pci_devices() const;
 
-  // The cold-move marker (model/move_marker.h) from <metadata>, found by its namespace URI
+  // The move marker (model/move_marker.h) from <metadata>, found by its namespace URI
   // whatever prefix the document gives it; nullopt when there is none. Strict: one element
-  // at most, named <move>, with exactly mode="offline" and expires=<unix seconds, a positive
-  // integer>, no other attribute and no child element; invalid_input naming the element
-  // otherwise. Whether it has expired is the caller's question (MoveMarker::expired_at).
+  // at most, named <move>, with exactly mode ("offline" or "live-reattach") and expires=<unix
+  // seconds, a positive integer>, no other attribute; an offline marker has no child element,
+  // a live re-attach one 1..kMaxVfPorts <port alias mac [vf]/> (no namespace, or the marker's),
+  // each alias a user alias, MAC unicast, vf a PCI address, none named twice. invalid_input
+  // naming the element otherwise. Whether it has expired is the caller's question
+  // (MoveMarker::expired_at).
   [[nodiscard]] Result<std::optional<MoveMarker>> move_marker() const;
   // Removes every element of the marker's namespace from <metadata>, valid or not; the rest of
   // the document stays as it was. Returns whether one was there.
   bool remove_move_marker();
+  // Replaces the move marker with `marker` (the migrate hook writes the VFs it chose for a live
+  // re-attach). invalid_input for a marker render_move_marker refuses; the document is then
+  // unchanged.
+  Status set_move_marker(const MoveMarker& marker);
 
   // Points the port with this ordinal at a different host PCI function: rewrites only the
   // attributes of its host <source><address> (inside <actual> for a resolved network port),
@@ -205,7 +212,10 @@ class DomainXml {
 // expires="..."/>, WITHOUT a namespace: libvirt puts the element into `uri` with prefix `key`
 // itself (its xmlNewNs fails on an element that already declares that prefix), and stores
 // <vfmove:move xmlns:vfmove="urn:vfhook:move:1" .../>, which move_marker() reads. Built with
-// libxml2. Refuses expires <= 0.
+// libxml2. A live re-attach marker's <port> children are written without a namespace: libvirt
+// stores them that way. Refuses expires <= 0, a live re-attach marker without ports, an offline
+// one with ports, and an alias that is not a user alias. Used with VIR_DOMAIN_AFFECT_LIVE for
+// the live re-attach marker.
 Result<std::string> render_move_marker(const MoveMarker& marker);
 
 // Finds the record that describes a port: by alias, by MAC (interfaces), or by host address

@@ -292,6 +292,58 @@ std::string marker_label(const xmlNode* element) {
 
 }  // namespace
 
+namespace {
+
+// Unix seconds: 1..19 decimal digits, no sign, no leading zero, within int64_t.
+std::optional<int64_t> parse_unix_seconds(const std::string& value) {
+  if (value.empty() || value.size() > 19 || value[0] == '0') return std::nullopt;
+  int64_t seconds = 0;
+  for (char ch : value) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    if (seconds > (INT64_MAX - (ch - '0')) / 10) return std::nullopt;
+    seconds = seconds * 10 + (ch - '0');
+  }
+  return seconds;
+}
+
+// One <port alias mac [vf]/> of a live re-attach marker; `bad` builds the refusal.
+template <typename Bad>
+Result<ReattachPort> read_reattach_port(const xmlNode* element, size_t index, const Bad& bad) {
+  const std::string label = "<port> #" + std::to_string(index + 1);
+  ReattachPort port;
+  bool has_alias = false, has_mac = false;
+  for (const xmlAttr* attr = element->properties; attr != nullptr; attr = attr->next) {
+    const std::string name = c(attr->name);
+    if (attr->ns != nullptr)
+      return bad(label + ": attribute '" + printable(name, 32) + "' has a namespace");
+    const std::string value = attribute(element, name.c_str()).value_or("");
+    if (name == "alias") {
+      if (!is_valid_user_alias(value))
+        return bad(label + ": alias='" + printable(value, 64) + "' is not a user alias (ua-...)");
+      port.alias = value;
+      has_alias = true;
+    } else if (name == "mac") {
+      auto mac = MacAddress::parse_unicast(value);
+      if (!mac) return bad(label + ": mac='" + printable(value, 32) + "': " + mac.error().message);
+      port.mac = *mac;
+      has_mac = true;
+    } else if (name == "vf") {
+      auto vf = PciAddress::parse(value);
+      if (!vf) return bad(label + ": vf='" + printable(value, 32) + "': " + vf.error().message);
+      port.vf = *vf;
+    } else {
+      return bad(label + ": unknown attribute '" + printable(name, 32) + "' (known: alias mac vf)");
+    }
+  }
+  for (const xmlNode* child = element->children; child != nullptr; child = child->next)
+    if (child->type == XML_ELEMENT_NODE) return bad(label + " has a child element");
+  if (!has_alias) return bad(label + ": attribute alias is required");
+  if (!has_mac) return bad(label + ": attribute mac is required");
+  return port;
+}
+
+}  // namespace
+
 Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root) {
   std::vector<xmlNode*> elements = metadata_elements(root, kMoveNamespace);
   if (elements.empty()) return std::optional<MoveMarker>();
@@ -305,10 +357,6 @@ Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root) {
   const xmlNode* move = elements[0];
   if (std::strcmp(c(move->name), kMoveElement) != 0)
     return bad(std::string("expected the element <") + kMoveElement + ">");
-  for (const xmlNode* child = move->children; child != nullptr; child = child->next)
-    if (child->type == XML_ELEMENT_NODE)
-      return bad("it has a child element <" + printable(c(child->name), 32) +
-                 ">; it carries attributes only");
   std::optional<MoveMarker> marker = MoveMarker{};
   bool has_mode = false, has_expires = false;
   for (const xmlAttr* attr = move->properties; attr != nullptr; attr = attr->next) {
@@ -316,27 +364,20 @@ Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root) {
     if (attr->ns != nullptr) return bad("attribute '" + printable(name, 32) + "' has a namespace");
     const std::string value = attribute(move, name.c_str()).value_or("");
     if (name == "mode") {
-      if (value != kMoveModeOffline)
-        return bad("mode='" + printable(value, 32) + "': the only mode is '" + kMoveModeOffline +
-                   "'");
+      if (value == kMoveModeOffline)
+        marker->mode = MoveMode::offline;
+      else if (value == kMoveModeLiveReattach)
+        marker->mode = MoveMode::live_reattach;
+      else
+        return bad("mode='" + printable(value, 32) + "': the modes are '" + kMoveModeOffline +
+                   "' and '" + kMoveModeLiveReattach + "'");
       has_mode = true;
     } else if (name == "expires") {
-      // Unix seconds: 1..19 decimal digits, no sign, no leading zero, within int64_t.
-      bool digits = !value.empty() && value.size() <= 19 && value[0] != '0';
-      int64_t seconds = 0;
-      for (char ch : value) {
-        digits = digits && ch >= '0' && ch <= '9';
-        if (!digits) break;
-        if (seconds > (INT64_MAX - (ch - '0')) / 10) {
-          digits = false;
-          break;
-        }
-        seconds = seconds * 10 + (ch - '0');
-      }
-      if (!digits)
+      auto seconds = parse_unix_seconds(value);
+      if (!seconds)
         return bad("expires='" + printable(value, 32) +
                    "': expected unix seconds, a positive integer");
-      marker->expires = seconds;
+      marker->expires = *seconds;
       has_expires = true;
     } else {
       return bad("unknown attribute '" + printable(name, 32) + "' (known: mode expires)");
@@ -344,6 +385,30 @@ Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root) {
   }
   if (!has_mode) return bad("attribute mode is required (mode='offline')");
   if (!has_expires) return bad("attribute expires is required (unix seconds)");
+  // Children: <port> elements of a live re-attach marker only, in no namespace (as libvirt
+  // stores what virDomainSetMetadata was given) or in the marker's own.
+  for (const xmlNode* child = move->children; child != nullptr; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE) continue;
+    const bool our_namespace = child->ns == nullptr || in_namespace(child, kMoveNamespace);
+    if (marker->mode == MoveMode::offline || !our_namespace ||
+        std::strcmp(c(child->name), kMovePortElement) != 0)
+      return bad("it has a child element <" + printable(c(child->name), 32) + ">; " +
+                 (marker->mode == MoveMode::offline
+                      ? std::string("an offline marker carries attributes only")
+                      : std::string("a live re-attach marker holds <port> elements only")));
+    if (marker->ports.size() >= kMaxVfPorts)
+      return bad("more than " + std::to_string(kMaxVfPorts) + " <port> elements");
+    VF_ASSIGN(port, read_reattach_port(child, marker->ports.size(), bad));
+    for (const ReattachPort& other : marker->ports) {
+      if (other.alias == port.alias) return bad("two <port> elements name alias " + port.alias);
+      if (other.mac == port.mac) return bad("two <port> elements name mac " + port.mac.to_string());
+      if (other.vf && port.vf && *other.vf == *port.vf)
+        return bad("two <port> elements name vf " + port.vf->to_string());
+    }
+    marker->ports.push_back(std::move(port));
+  }
+  if (marker->mode == MoveMode::live_reattach && marker->ports.empty())
+    return bad("a live re-attach marker lists no <port>");
   return marker;
 }
 
@@ -362,23 +427,70 @@ bool remove_move_markers(xmlNode* root) {
   return !elements.empty();
 }
 
-Result<std::string> render_move_marker_element(const MoveMarker& marker) {
+namespace {
+
+Status check_move_marker(const MoveMarker& marker) {
   if (marker.expires <= 0)
-    return fail(ErrorKind::invalid_input, "cold-move marker: expires " +
-                                              std::to_string(marker.expires) +
+    return fail(ErrorKind::invalid_input, "move marker: expires " + std::to_string(marker.expires) +
                                               " refused: expected unix seconds, > 0");
+  const bool live = marker.mode == MoveMode::live_reattach;
+  if (live == marker.ports.empty())
+    return fail(ErrorKind::invalid_input,
+                live ? "live re-attach marker: it lists no port"
+                     : "offline move marker: it cannot list ports to re-attach");
+  for (const ReattachPort& port : marker.ports)
+    if (!is_valid_user_alias(port.alias))
+      return fail(ErrorKind::invalid_input, "live re-attach marker: alias '" +
+                                                printable(port.alias, 64) +
+                                                "' is not a user alias (ua-...)");
+  return ok();
+}
+
+// The marker's attributes and <port> children, on an element already created.
+void fill_move_marker(xmlNode* move, const MoveMarker& marker) {
+  set_attribute(move, "mode",
+                marker.mode == MoveMode::live_reattach ? kMoveModeLiveReattach : kMoveModeOffline);
+  set_attribute(move, "expires", std::to_string(marker.expires));
+  for (const ReattachPort& port : marker.ports) {
+    // No namespace: what libvirt stores for the children of a metadata element.
+    xmlNode* child = xmlNewChild(move, nullptr, x(kMovePortElement), nullptr);
+    set_attribute(child, "alias", port.alias);
+    set_attribute(child, "mac", port.mac.to_string());
+    if (port.vf) set_attribute(child, "vf", port.vf->to_string());
+  }
+}
+
+}  // namespace
+
+Result<std::string> render_move_marker_element(const MoveMarker& marker) {
+  VF_TRY(check_move_marker(marker));
   xmlnode::DocPtr doc(xmlNewDoc(x("1.0")));
   if (!doc) return fail(ErrorKind::internal, "libxml2 could not allocate a document");
   xmlNode* move = xmlNewDocNode(doc.get(), nullptr, x(kMoveElement), nullptr);
   xmlDocSetRootElement(doc.get(), move);
   // No namespace here: virDomainSetMetadata injects kMoveNamespace with the key it is given.
-  set_attribute(move, "mode", kMoveModeOffline);
-  set_attribute(move, "expires", std::to_string(marker.expires));
+  fill_move_marker(move, marker);
   xmlnode::BufferPtr buffer(xmlBufferCreate());
   if (!buffer || xmlNodeDump(buffer.get(), doc.get(), move, 0, 0) < 0)
-    return fail(ErrorKind::internal, "libxml2 could not write the cold-move marker");
+    return fail(ErrorKind::internal, "libxml2 could not write the move marker");
   return std::string(c(xmlBufferContent(buffer.get())),
                      static_cast<size_t>(xmlBufferLength(buffer.get())));
+}
+
+Status write_move_marker(xmlNode* root, const MoveMarker& marker) {
+  VF_TRY(check_move_marker(marker));  // before anything changes
+  remove_move_markers(root);
+  xmlNode* metadata = xmlnode::first_child(root, "metadata");
+  if (metadata == nullptr) {
+    metadata = xmlNewDocNode(root->doc, nullptr, x("metadata"), nullptr);
+    xmlAddChild(root, metadata);
+  }
+  xmlNode* move = xmlNewDocNode(root->doc, nullptr, x(kMoveElement), nullptr);
+  xmlNs* ns = xmlNewNs(move, x(kMoveNamespace), x(kMoveNamespacePrefix));
+  xmlSetNs(move, ns);
+  xmlAddChild(metadata, move);
+  fill_move_marker(move, marker);
+  return ok();
 }
 
 RecordKeys read_record_keys(const xmlNode* root) {

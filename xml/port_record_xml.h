@@ -51,5 +51,8 @@ Result<std::optional<MoveMarker>> read_move_marker(const xmlNode* root);
 bool remove_move_markers(xmlNode* root);
 // The marker element as text, without a namespace, for virDomainSetMetadata (which adds it).
 Result<std::string> render_move_marker_element(const MoveMarker& marker);
+// Replaces the marker under <metadata> (created if absent) with `marker`, in its namespace;
+// invalid_input (the document unchanged) for a marker render_move_marker_element refuses.
+Status write_move_marker(xmlNode* root, const MoveMarker& marker);
 
 }  // namespace vfhook

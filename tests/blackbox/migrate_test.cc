@@ -201,6 +201,58 @@ TEST_F(HookTest, AColdMoveMarkerLetsATeamedPortInAndIsRemoved) {
   EXPECT_EQ(bed.claims()[0].vf, vf);
 }
 
+// vfctl migrate --live detached port ua-net0 (no virtio failover) on the source: the guest
+// arrives with a virtio NIC, the port's record, and a live re-attach marker listing the port.
+std::string reattach_domain(const std::string& expires) {
+  std::string xml = domain_xml(
+      "vm1",
+      "<interface type='bridge'><mac address='52:54:00:00:00:99'/><source bridge='br0'/>"
+      "<model type='virtio'/><alias name='ua-virtio0'/></interface>\n",
+      port_record_xml(R"(alias="ua-net0" mac="52:54:00:aa:00:05" pool="provider" vlan="120")"));
+  const std::string after = "</vfhook:ports>\n";
+  xml.insert(xml.find(after) + after.size(),
+             R"(    <vfmove:move xmlns:vfmove="urn:vfhook:move:1" mode="live-reattach" expires=")" +
+                 expires + R"("><port alias="ua-net0" mac="52:54:00:aa:00:05"/></vfmove:move>)" +
+                 "\n");
+  return xml;
+}
+
+TEST_F(HookTest, ALiveReattachMarkerGetsAVfThatPrepareClaimsAndReleaseRestores) {
+  const auto before = bed.fingerprint();
+  HookResult migrated = bed.hook("vm1", "migrate", reattach_domain(kFarFuture));
+  ASSERT_EQ(migrated.exit_code, 0) << explain(migrated);
+  EXPECT_EQ(migrated.err, "");
+  ASSERT_EQ(bed.reservations().size(), 1u);
+  const PciAddress vf = bed.reservations()[0].vf;
+  // The marker stays, naming the VF; the devices are as they came.
+  EXPECT_THAT(migrated.out, HasSubstr("vf=\"" + vf.to_string() + "\""));
+  EXPECT_THAT(migrated.out, Not(HasSubstr("type='hostdev'")));
+  EXPECT_THAT(bed.claims(), IsEmpty());
+
+  // The incoming QEMU: prepare and start claim, bind and configure the VF.
+  HookResult prepared = bed.hook("vm1", "prepare", migrated.out);
+  ASSERT_EQ(prepared.exit_code, 0) << explain(prepared);
+  ASSERT_EQ(bed.claims().size(), 1u);
+  EXPECT_EQ(bed.claims()[0].vf, vf);
+  HookResult started = bed.hook("vm1", "start", migrated.out);
+  ASSERT_EQ(started.exit_code, 0) << explain(started);
+
+  // The guest stops (whether or not vfctl attached the port): release restores the VF.
+  HookResult released = bed.hook("vm1", "release", migrated.out, "end", "-");
+  ASSERT_EQ(released.exit_code, 0) << explain(released);
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  // Only the reservation stays: the domain is defined here now.
+  EXPECT_EQ(fingerprint_diff(before, bed.fingerprint()),
+            "reservation/" + vf.to_string() + ": (new) -> vm1 pool provider\n");
+}
+
+TEST_F(HookTest, AnExpiredLiveReattachMarkerIsDroppedAndNoVfChosen) {
+  HookResult migrated = bed.hook("vm1", "migrate", reattach_domain(kLongAgo));
+  ASSERT_EQ(migrated.exit_code, 0) << explain(migrated);
+  EXPECT_THAT(migrated.out, Not(HasSubstr("urn:vfhook:move:1")));
+  EXPECT_THAT(bed.reservations(), IsEmpty());
+}
+
 TEST_F(HookTest, AnExpiredMarkerIsIgnoredAndTheTeamedPortRefused) {
   HookResult migrated = bed.hook("vm1", "migrate", teamed_domain(marker_xml(kLongAgo)));
   EXPECT_EQ(migrated.exit_code, 1) << explain(migrated);

@@ -131,6 +131,10 @@ TEST_F(GcTest, ADomainLibvirtCannotAnswerForIsLeftAlone) {
                                const std::optional<std::string>&) override {
       return fail(ErrorKind::os, "no");
     }
+    Status set_live_metadata(const std::string&, const std::string&, const std::string&,
+                             const std::optional<std::string>&) override {
+      return fail(ErrorKind::os, "no");
+    }
     Status migrate(const std::string&, const std::string&, MigrationKind) override {
       return fail(ErrorKind::os, "no");
     }

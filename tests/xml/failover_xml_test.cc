@@ -223,7 +223,7 @@ TEST(MoveMarker, AnythingButOneWellFormedMarkerIsAnErrorNamingTheElement) {
   const std::string ns = R"( xmlns:vfmove="urn:vfhook:move:1")";
   const std::vector<Case> cases = {
       {"<vfmove:move" + ns + R"( mode="live" expires="1764480000"/>)",
-       "mode='live': the only mode is 'offline'"},
+       "mode='live': the modes are 'offline' and 'live-reattach'"},
       {"<vfmove:move" + ns + R"( mode="OFFLINE" expires="1764480000"/>)", "mode='OFFLINE'"},
       {"<vfmove:move" + ns + R"( expires="1764480000"/>)", "attribute mode is required"},
       {"<vfmove:move" + ns + R"( mode="offline"/>)", "attribute expires is required"},
@@ -329,6 +329,76 @@ TEST(MoveMarker, RemovalTakesOnlyTheMarkerAndKeepsTheRecords) {
   ASSERT_TRUE(broken);
   EXPECT_TRUE(broken->remove_move_marker());
   EXPECT_FALSE(contains(broken->serialize(), "urn:vfhook:move:1"));
+}
+
+// ---- the live re-attach marker -------------------------------------------------------------
+
+TEST(LiveReattachMarker, RendersPortsWithoutANamespaceAndReadsBackAsLibvirtStoresIt) {
+  const MacAddress mac = *MacAddress::parse_unicast("52:54:00:aa:00:01");
+  MoveMarker marker{1764480000, MoveMode::live_reattach, {{"ua-web1-0", mac, std::nullopt}}};
+  auto text = render_move_marker(marker);
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, R"(<move mode="live-reattach" expires="1764480000">)"
+                   R"(<port alias="ua-web1-0" mac="52:54:00:aa:00:01"/></move>)");
+  // libvirt puts the element into the namespace; its children stay in none.
+  std::string stored = replaced(*text, "<move", R"(<vfmove:move xmlns:vfmove="urn:vfhook:move:1")");
+  stored = replaced(stored, "</move>", "</vfmove:move>");
+  auto domain = DomainXml::parse(with_marker(stored));
+  ASSERT_TRUE(domain) << domain.error().message;
+  auto read = domain->move_marker();
+  ASSERT_TRUE(read && *read) << (read ? "absent" : read.error().message);
+  EXPECT_EQ(**read, marker);
+
+  // The migrate hook writes the chosen VF back; what it prints reads back the same.
+  marker.ports[0].vf = *PciAddress::parse("0000:01:10.2");
+  ASSERT_TRUE(domain->set_move_marker(marker));
+  auto again = DomainXml::parse(domain->serialize());
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(contains(again->serialize(), R"(vf="0000:01:10.2")")) << again->serialize();
+  ASSERT_TRUE(again->move_marker() && *again->move_marker());
+  EXPECT_EQ(**again->move_marker(), marker);
+}
+
+TEST(LiveReattachMarker, IsStrict) {
+  const std::string open =
+      R"(<vfmove:move xmlns:vfmove="urn:vfhook:move:1" mode="live-reattach" expires="17">)";
+  const std::string close = "</vfmove:move>";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"(<vfmove:move xmlns:vfmove="urn:vfhook:move:1" mode="live-reattach" expires="17"/>)",
+       "lists no <port>"},
+      {open + R"(<port mac="52:54:00:aa:00:01"/>)" + close, "attribute alias is required"},
+      {open + R"(<port alias="ua-a"/>)" + close, "attribute mac is required"},
+      {open + R"(<port alias="net0" mac="52:54:00:aa:00:01"/>)" + close, "not a user alias"},
+      {open + R"(<port alias="ua-a" mac="01:00:5e:00:00:01"/>)" + close, "mac='01:00:5e:00:00:01'"},
+      {open + R"(<port alias="ua-a" mac="52:54:00:aa:00:01" vf="nowhere"/>)" + close,
+       "vf='nowhere'"},
+      {open + R"(<port alias="ua-a" mac="52:54:00:aa:00:01" pool="x"/>)" + close,
+       "unknown attribute 'pool'"},
+      {open +
+           R"(<port alias="ua-a" mac="52:54:00:aa:00:01"/><port alias="ua-a" mac="52:54:00:aa:00:02"/>)" +
+           close,
+       "two <port> elements name alias ua-a"},
+      {open + R"(<port alias="ua-a" mac="52:54:00:aa:00:01" vf="0000:01:10.2"/>)" +
+           R"(<port alias="ua-b" mac="52:54:00:aa:00:02" vf="0000:01:10.2"/>)" + close,
+       "two <port> elements name vf 0000:01:10.2"},
+      {open + R"(<other alias="ua-a" mac="52:54:00:aa:00:01"/>)" + close, "child element <other>"},
+      {open + R"(<x:port xmlns:x="urn:example" alias="ua-a" mac="52:54:00:aa:00:01"/>)" + close,
+       "child element <port>"},
+      {R"(<vfmove:move xmlns:vfmove="urn:vfhook:move:1" mode="offline" expires="17">)"
+       R"(<port alias="ua-a" mac="52:54:00:aa:00:01"/></vfmove:move>)",
+       "an offline marker carries attributes only"},
+  };
+  for (const auto& [element, error] : cases) {
+    const std::string message = marker_error(element);
+    EXPECT_TRUE(contains(message, error)) << element << "\n" << message;
+  }
+  // Nor is one rendered that the reader would refuse.
+  const MacAddress mac = *MacAddress::parse_unicast("52:54:00:aa:00:01");
+  EXPECT_FALSE(render_move_marker(MoveMarker{17, MoveMode::live_reattach, {}}));
+  EXPECT_FALSE(
+      render_move_marker(MoveMarker{17, MoveMode::offline, {{"ua-a", mac, std::nullopt}}}));
+  EXPECT_FALSE(
+      render_move_marker(MoveMarker{17, MoveMode::live_reattach, {{"net0", mac, std::nullopt}}}));
 }
 
 }  // namespace

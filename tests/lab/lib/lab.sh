@@ -403,12 +403,11 @@ lab_libvirt_tcp() {
   wait_for 60 "libvirtd" virsh version
 }
 # lab_provider_vlan PF VLAN: PF.<VLAN>, the lower device of a macvtap virtio NIC on the provider
-# VLAN (the standby of a VF with failover). What the emulated igb does with it (seen in
-# scenario 15): the macvtap puts the guest's MAC into the PF's own unicast filter, igb hands the
-# guest's unicast frames to that filter before the VF's, and net_failover drops frames arriving
-# on the standby while the VF is there; so unicast reaches the guest only while its VF is
-# unplugged. A bridge instead (PF promiscuous) received nothing on the PF, and a VF's unicast
-# to another VF of the same igb is lost too. Real deployments put the standby on another uplink.
+# VLAN (the standby of a VF with failover). Seen in scenario 15 on the emulated igb: the macvtap
+# puts the guest's MAC into the PF's own unicast filter as well as the VF's, and in some runs
+# unicast to the guest went unanswered while its VF was there (net_failover drops frames that
+# arrive on the standby while the VF is present); a bridge instead (PF promiscuous) received
+# nothing on the PF at all. Real deployments put the standby on another uplink.
 lab_provider_vlan() {
   ip link set "$1" up
   ip link add link "$1" name "$1.$2" type vlan id "$2" 2>/dev/null || true

@@ -127,14 +127,20 @@ std::string move_lines(const MigrationReport& report, const std::string& dest_ur
   return out;
 }
 
-Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& source,
-                                     Libvirt& dest, EngineContext& ctx,
-                                     const MigrationProgress& progress) {
-  const std::string name = quoted(request.domain);
+// The report of a move that has not started yet.
+MigrationReport empty_report(const MigrationRequest& request) {
   MigrationReport report;
   report.domain = request.domain;
   report.dest_uri = request.dest_uri;
   report.kind = request.kind;
+  return report;
+}
+
+Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& source,
+                                     Libvirt& dest, EngineContext& ctx,
+                                     const MigrationProgress& progress) {
+  const std::string name = quoted(request.domain);
+  MigrationReport report = empty_report(request);
   VF_ASSIGN(active, source.is_active(request.domain));
   VF_TRY(check_destination_free(request, dest));
   if (active) {
@@ -434,10 +440,7 @@ Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& s
                                      Libvirt& dest, EngineContext& ctx,
                                      const MigrationProgress& progress) {
   const std::string name = quoted(request.domain);
-  MigrationReport report;
-  report.domain = request.domain;
-  report.dest_uri = request.dest_uri;
-  report.kind = request.kind;
+  MigrationReport report = empty_report(request);
   VF_ASSIGN(active, source.is_active(request.domain));
   if (!active)
     return fail(ErrorKind::conflict,

@@ -6,6 +6,16 @@
 #include "xml/domain_xml.h"
 
 namespace vfhook::testing {
+namespace {
+
+// A failure set to happen once: returned and cleared.
+std::optional<Error> take_failure(std::optional<Error>& once) {
+  std::optional<Error> error = std::move(once);
+  once.reset();
+  return error;
+}
+
+}  // namespace
 
 void FakeLibvirt::add_domain(const std::string& xml) {
   auto parsed = DomainXml::parse(xml);
@@ -50,11 +60,7 @@ Result<bool> FakeLibvirt::is_active(const std::string& name) {
 }
 
 Status FakeLibvirt::define_xml(const std::string& xml) {
-  if (fail_next_define) {
-    Error error = *fail_next_define;
-    fail_next_define.reset();
-    return fail(std::move(error));
-  }
+  if (auto error = take_failure(fail_next_define)) return fail(std::move(*error));
   // libvirt parses the whole definition; so does the fake, to catch XML vfctl broke.
   auto parsed = DomainXml::parse(xml);
   if (!parsed)
@@ -65,11 +71,7 @@ Status FakeLibvirt::define_xml(const std::string& xml) {
 }
 
 Status FakeLibvirt::attach_device(const std::string& name, const std::string& device_xml) {
-  if (fail_next_attach) {
-    Error error = *fail_next_attach;
-    fail_next_attach.reset();
-    return fail(std::move(error));
-  }
+  if (auto error = take_failure(fail_next_attach)) return fail(std::move(*error));
   auto it = domains.find(name);
   if (it == domains.end() || !it->second.live_xml)
     return fail(ErrorKind::conflict, "domain '" + name + "' is not running");
@@ -128,11 +130,7 @@ Status FakeLibvirt::destroy(const std::string& name) {
 
 Status FakeLibvirt::start_domain(const std::string& name) {
   calls.push_back("start " + name);
-  if (fail_next_start) {
-    Error error = *fail_next_start;
-    fail_next_start.reset();
-    return fail(std::move(error));
-  }
+  if (auto error = take_failure(fail_next_start)) return fail(std::move(*error));
   auto it = domains.find(name);
   if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
   if (it->second.live_xml) return fail(ErrorKind::conflict, "domain is already running");
@@ -202,11 +200,7 @@ Status FakeLibvirt::set_live_metadata(const std::string& name, const std::string
                                       const std::string& prefix,
                                       const std::optional<std::string>& element_xml) {
   calls.push_back("live metadata " + name + " " + uri + (element_xml ? " set" : " removed"));
-  if (fail_next_live_metadata) {
-    Error error = *fail_next_live_metadata;
-    fail_next_live_metadata.reset();
-    return fail(std::move(error));
-  }
+  if (auto error = take_failure(fail_next_live_metadata)) return fail(std::move(*error));
   auto it = domains.find(name);
   if (it == domains.end()) return fail(ErrorKind::not_found, "find domain '" + name + "'");
   if (!it->second.live_xml)

@@ -519,15 +519,22 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
         continue;
       }
       if (!pool->includes_vf_index(vf->index)) {
-        plan.refusals.push_back({who, "VF index " + std::to_string(vf->index) +
-                                          " is outside the VF range pool '" + pool->name +
-                                          "' may use."});
+        const std::string range = pool->vf_range ? std::to_string(pool->vf_range->first) + "-" +
+                                                       std::to_string(pool->vf_range->second)
+                                                 : std::string("none");
+        plan.refusals.push_back(
+            {who, "VF index " + std::to_string(vf->index) + " is outside the VF range pool '" +
+                      pool->name + "' may use (vf_range " + range +
+                      "). Give the port a VF inside the range (`vfctl port remove`, then "
+                      "`vfctl port add` picks one), or widen vf_range in the vfhook config."});
         continue;
       }
     } else {
       if (pool->mode != PoolMode::pf) {
         plan.refusals.push_back({who, "this device is not an SR-IOV VF, and pool '" + pool->name +
-                                          "' gives out VFs only."});
+                                          "' gives out VFs only. Point the port at a VF of the "
+                                          "pool, or give whole devices from a pool with mode = "
+                                          "\"pf\"."});
         continue;
       }
       if (!pools.lists(*pool, planned.device)) {
@@ -540,7 +547,8 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
       if (port.kind != PortKind::hostdev) {
         plan.refusals.push_back({who,
                                  "a whole device can only be given as a <hostdev>, "
-                                 "not as an <interface>."});
+                                 "not as an <interface>. Write it as <hostdev mode='subsystem' "
+                                 "type='pci'>, or give the <interface> a VF of a VF pool."});
         continue;
       }
       VF_ASSIGN(driver, with_context(topology.driver(planned.device), who));
@@ -618,7 +626,11 @@ Result<std::vector<Refusal>> check_host_ready(const PortPlan& plan, EngineContex
     const std::optional<int> group =
         p.iommu_group >= 0 ? std::optional<int>(p.iommu_group) : std::nullopt;
     if (auto viable = check_iommu_group_viable(ctx.sysfs, p.device, group); !viable)
-      refusals.push_back({who, viable.error().message});
+      refusals.push_back(
+          {who, viable.error().message +
+                    ". Bind those devices to vfio-pci (driverctl set-override ADDRESS vfio-pci) "
+                    "or unbind them, or give the guest a VF in a group of its own; `vfctl "
+                    "doctor` checks the groups of every pool's VFs."});
     if (!p.port.managed && !vfio_checked) {
       vfio_checked = true;
       if (auto loaded = check_vfio_pci_loaded(ctx.sysfs); !loaded)

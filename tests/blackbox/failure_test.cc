@@ -173,7 +173,9 @@ const Refusal kRefusals[] = {
        EXPECT_TRUE(bed.tree().add_device(pci("0000:05:00.0"), other));
        return one_port_domain("vm2", vfs[0], 110, R"(pool="provider" vlan="110")");
      },
-     "is not viable: it also holds 0000:05:00.0"},
+     "is not viable: it also holds 0000:05:00.0 (driver igb); VFIO needs every device of the "
+     "group unbound or on vfio-pci/pci-stub. Bind those devices to vfio-pci (driverctl "
+     "set-override ADDRESS vfio-pci) or unbind them"},
     {"PfDown",
      [](HookTest&, TestBed& bed, const std::vector<PciAddress>& vfs) {
        bed.netlink_model().pf("enp1s0")->admin_up = false;
@@ -200,6 +202,39 @@ const Refusal kRefusals[] = {
        return one_port_domain("vm2", vfs[0], 300, R"(pool="other" vlan="300")");
      },
      "this VF does not belong to pool 'other'"},
+    {"VfOutsideThePoolsVfRange",
+     [](HookTest&, TestBed& bed, const std::vector<PciAddress>& vfs) {
+       bed.write_config(
+           "[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nvlans = [\"100-199\"]\n"
+           "vf_range = \"0-0\"\n");
+       return one_port_domain("vm2", vfs[1], 110, R"(pool="provider" vlan="110")");
+     },
+     "VF index 1 is outside the VF range pool 'provider' may use (vf_range 0-0). Give the port a "
+     "VF inside the range (`vfctl port remove`, then `vfctl port add` picks one), or widen "
+     "vf_range in the vfhook config."},
+    {"ADeviceThatIsNoVfInAVfPool",
+     [](HookTest&, TestBed& bed, const std::vector<PciAddress>&) {
+       testing::DeviceSpec nic;
+       nic.driver = "igb";
+       EXPECT_TRUE(bed.tree().add_device(pci("0000:05:00.0"), nic));
+       return domain_xml("vm2", hostdev_xml(pci("0000:05:00.0"), false),
+                         port_record_xml(R"(host="0000:05:00.0" pool="provider" vlan="110")"));
+     },
+     "this device is not an SR-IOV VF, and pool 'provider' gives out VFs only. Point the port at "
+     "a VF of the pool, or give whole devices from a pool with mode = \"pf\"."},
+    {"AWholeDeviceAsAnInterface",
+     [](HookTest&, TestBed& bed, const std::vector<PciAddress>&) {
+       testing::DeviceSpec nic;
+       nic.driver = "igb";
+       EXPECT_TRUE(bed.tree().add_device(pci("0000:05:00.0"), nic));
+       bed.write_config(std::string(kProviderConfig) +
+                        "\n[[pool]]\nname = \"whole\"\nmode = \"pf\"\npfs = [\"0000:05:00.0\"]\n");
+       return domain_xml(
+           "vm2", interface_hostdev_xml(
+                      {mac("52:54:00:ee:00:05"), pci("0000:05:00.0"), false, std::nullopt, ""}));
+     },
+     "a whole device can only be given as a <hostdev>, not as an <interface>. Write it as "
+     "<hostdev mode='subsystem' type='pci'>, or give the <interface> a VF of a VF pool."},
 };
 
 // ---- one record, one device ------------------------------------------------------------------

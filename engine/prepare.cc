@@ -105,12 +105,14 @@ Outcome prepare_domain(const std::string& domain_name, const DomainXml& given, E
     if (auto bound = binder.bind_to_vfio(port.device); !bound)
       return rolled_back(bound.error().with_context(port.describe()), undo);
     if (!vfio_group_node_present(ctx.devfs, port.iommu_group))
-      return rolled_back(Error{ErrorKind::not_found,
-                               port.describe() + ": bound to vfio-pci, but /dev/vfio/" +
-                                   std::to_string(port.iommu_group) +
-                                   " did not appear; is the IOMMU enabled (intel_iommu=on)?",
-                               0},
-                         undo);
+      return rolled_back(
+          Error{ErrorKind::not_found,
+                port.describe() + ": bound to vfio-pci, but /dev/vfio/" +
+                    std::to_string(port.iommu_group) +
+                    " did not appear: the IOMMU seems to be off. `vfctl doctor` checks "
+                    "it and says how to turn it on.",
+                0},
+          undo);
     ctx.log.info("domain " + printable(domain_name, 255) + ": " + port.describe() +
                  ": bound to vfio-pci");
   }

@@ -372,6 +372,31 @@ TEST(EngineOperations, AVfLibvirtChoseFromANetworkGetsItsAdminMacBackAtRelease) 
   EXPECT_EQ(bed.fingerprint(), before);
 }
 
+// vfio-pci binds the VF, but no /dev/vfio/<group> appears (no IOMMU in use): prepare undoes
+// the bind, and says where to look instead of guessing at one kernel option.
+TEST(EngineOperations, ABindWithoutAVfioGroupNodeIsUndoneAndPointsAtDoctor) {
+  EngineBed bed;
+  testing::TempDir empty_dev;
+  DirSysfs no_vfio_nodes(empty_dev.path());
+  EngineContext ctx{bed.ctx().config, bed.ctx().sysfs, no_vfio_nodes, bed.ctx().netlink,
+                    bed.ctx().store,  bed.ctx().clock, bed.ctx().log};
+  auto before = bed.fingerprint();
+
+  Outcome outcome = prepare_domain(
+      "vm1", parse(one_port_domain("vm1", bed.vf(2), "52:54:00:aa:00:02", 120)), ctx);
+  ASSERT_EQ(outcome.status, Outcome::Status::failed);
+  ASSERT_TRUE(outcome.error);
+  EXPECT_THAT(outcome.error->message, HasSubstr("bound to vfio-pci, but /dev/vfio/"));
+  EXPECT_THAT(outcome.error->message,
+              HasSubstr("did not appear: the IOMMU seems to be off. `vfctl doctor` checks it and "
+                        "says how to turn it on."));
+  EXPECT_TRUE(outcome.host_was_changed);
+  EXPECT_TRUE(outcome.undo_failures.empty());
+  EXPECT_TRUE(bed.claims().empty());
+  EXPECT_EQ(bed.driver(bed.vf(2)), "igbvf");
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
 TEST(EngineOperations, ReleaseOfADomainWithoutClaimsIsANoOp) {
   EngineBed bed;
   auto before = bed.fingerprint();

@@ -47,9 +47,13 @@ Result<ClaimResult> claim_ports(const std::string& domain, const std::vector<Pla
       auto reservation = std::find_if(reservations.begin(), reservations.end(),
                                       [&](const Reservation& r) { return r.vf == port.device; });
       if (reservation != reservations.end() && reservation->domain != domain) {
-        result.refusals.push_back({port.describe(), "this VF is reserved for domain '" +
-                                                        printable(reservation->domain, 255) +
-                                                        "'. Pick a free VF."});
+        const std::string holder = printable(reservation->domain, 255);
+        result.refusals.push_back(
+            {port.describe(), "this VF is reserved for domain '" + holder +
+                                  "'. Give this port a free VF (`vfctl port remove`, then `vfctl "
+                                  "port add` picks one), or remove that domain's port first "
+                                  "(`vfctl port list " +
+                                  holder + "` shows it)."});
         continue;
       }
       // One MAC, one guest NIC on a pool's wire: two domains with the same MAC would steal

@@ -371,6 +371,12 @@ TEST(Relocation, AnotherDomainCannotStartOnTheVfAMigrationReserved) {
   Outcome outcome = prepare_domain(
       "vm2", parse(domain_xml("vm2", interface_xml(other), record_xml(other))), bed.ctx());
   EXPECT_EQ(outcome.status, Outcome::Status::refused);
+  ASSERT_EQ(outcome.refusals.size(), 1u);
+  // It says what to do, with the commands that do it.
+  EXPECT_THAT(outcome.refusals[0].reason,
+              HasSubstr("this VF is reserved for domain 'vm1'. Give this port a free VF (`vfctl "
+                        "port remove`, then `vfctl port add` picks one), or remove that domain's "
+                        "port first (`vfctl port list vm1` shows it)."));
   EXPECT_THAT(bed.claims(), IsEmpty());
 }
 

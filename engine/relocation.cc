@@ -333,7 +333,10 @@ Status Relocator::choose_reattach(size_t index, const std::vector<PortRecord>& r
   if (pool->mode == PoolMode::pf) {
     refusals_.push_back({who, "pool '" + pool->name +
                                   "' gives whole devices here; a VF port cannot be re-attached "
-                                  "from it"});
+                                  "from it. A pool name must mean a pool of VFs on both hosts: "
+                                  "fix this host's vfhook config, or move the domain to a host "
+                                  "whose pool '" +
+                                  pool->name + "' gives VFs."});
     return ok();
   }
   const size_t before = refusals_.size();

@@ -126,6 +126,22 @@ TEST_F(LiveReattachTest, APortWhosePoolRulesRefuseItIsRefusedAndNothingIsReserve
   EXPECT_THAT(bed.reservations(), IsEmpty());
 }
 
+TEST_F(LiveReattachTest, APoolOfWholeDevicesHereIsRefusedSayingWhatToFix) {
+  // Here "provider" gives whole NICs: the port cannot get a VF of it.
+  bed.set_config("[[pool]]\nname = \"provider\"\nmode = \"pf\"\npfs = [\"enp1s0\"]\n");
+  Relocation r = migrate_domain("vm1", parse(arriving(marker())), bed.ctx());
+  ASSERT_EQ(r.outcome.status, Outcome::Status::refused);
+  ASSERT_EQ(r.outcome.refusals.size(), 1u);
+  EXPECT_THAT(r.outcome.refusals[0].subject, HasSubstr("ua-sriov0"));
+  EXPECT_THAT(r.outcome.refusals[0].reason,
+              HasSubstr("pool 'provider' gives whole devices here; a VF port cannot be "
+                        "re-attached from it. A pool name must mean a pool of VFs on both hosts: "
+                        "fix this host's vfhook config, or move the domain to a host whose pool "
+                        "'provider' gives VFs."));
+  EXPECT_THAT(bed.reservations(), IsEmpty());
+  EXPECT_THAT(bed.claims(), IsEmpty());
+}
+
 TEST_F(LiveReattachTest, AnExpiredMarkerIsDroppedAndNoVfIsChosen) {
   Relocation r = migrate_domain("vm1", parse(arriving(marker(1'700'000'000))), bed.ctx());
   ASSERT_TRUE(r.outcome.ok()) << why(r.outcome);

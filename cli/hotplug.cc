@@ -165,7 +165,9 @@ Result<Detachment> detach_port_unlogged(const std::string& domain_name, const st
                            [&](const VfPort& p) { return p.alias == alias; });
   if (port == live.vf_ports().end())
     return fail(ErrorKind::not_found, "the running domain '" + domain_name +
-                                          "' has no VF port with alias '" + printable(alias) + "'");
+                                          "' has no VF port with alias '" + printable(alias) +
+                                          "'; `virsh dumpxml " + domain_name +
+                                          "` shows its devices with their aliases");
   Detachment detachment{domain_name, alias, port->host, false, {}};
 
   VF_ASSIGN(removed, libvirt.detach_device_and_wait(domain_name, alias, timeout));

@@ -183,8 +183,9 @@ Result<PortRemoval> remove_port(const std::string& domain_name, const std::strin
   auto port = std::find_if(domain.vf_ports().begin(), domain.vf_ports().end(),
                            [&](const VfPort& p) { return p.alias == alias; });
   if (port == domain.vf_ports().end())
-    return fail(ErrorKind::not_found, "domain '" + domain_name + "' has no VF port with alias '" +
-                                          printable(alias) + "' in its definition");
+    return fail(ErrorKind::not_found,
+                "domain '" + domain_name + "' has no VF port with alias '" + printable(alias) +
+                    "' in its definition; `vfctl port list " + domain_name + "` lists its ports");
   VF_ASSIGN(running, libvirt.is_active(domain_name));
   if (running) {
     VF_ASSIGN(live_xml, libvirt.domain_xml(domain_name, true));

@@ -200,6 +200,9 @@ TEST_F(HotplugTest, DetachOfAnUnknownAliasIsNotFound) {
       detach_port("web1", "ua-nope", false, std::chrono::seconds(1), libvirt, bed.ctx());
   ASSERT_FALSE(detached);
   EXPECT_EQ(detached.error().kind, ErrorKind::not_found);
+  EXPECT_THAT(detached.error().message,
+              HasSubstr("the running domain 'web1' has no VF port with alias 'ua-nope'; "
+                        "`virsh dumpxml web1` shows its devices with their aliases"));
   EXPECT_TRUE(libvirt.detach_requests.empty());
 }
 

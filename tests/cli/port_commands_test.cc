@@ -253,6 +253,9 @@ TEST_F(PortCommandsTest, RemoveOfAnUnknownAliasIsNotFoundAndChangesNothing) {
   auto removed = remove_port("web1", "ua-nope", libvirt, bed.ctx());
   ASSERT_FALSE(removed);
   EXPECT_EQ(removed.error().kind, ErrorKind::not_found);
+  EXPECT_THAT(removed.error().message,
+              HasSubstr("domain 'web1' has no VF port with alias 'ua-nope' in its definition; "
+                        "`vfctl port list web1` lists its ports"));
   EXPECT_EQ(libvirt.defines.size(), 1u);
   EXPECT_EQ(bed.reservations().size(), 1u);
 }

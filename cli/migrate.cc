@@ -149,8 +149,8 @@ Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& s
                   name +
                       " is running: a cold migration moves it switched off. Shut it down "
                       "first, or pass --shutdown (vfctl asks the guest to shut down, waits, "
-                      "and with --force-off stops it hard); or move it live with --live if "
-                      "its VF ports have virtio failover");
+                      "and with --force-off stops it hard); or move it live with --live (the "
+                      "guest needs a virtio interface, or virtio failover on its VF ports)");
     VF_TRY(shut_down(request, source, ctx, progress, report));
   }
   VF_ASSIGN(here, ports_of(source, request.domain, false));

@@ -181,6 +181,10 @@ TEST_F(MigrateTest, ARunningGuestIsRefusedWithoutShutdownAndNothingChanges) {
   ASSERT_FALSE(moved);
   EXPECT_EQ(moved.error().kind, ErrorKind::conflict);
   EXPECT_THAT(moved.error().message, HasSubstr("--shutdown"));
+  // --live is offered as it works today: a virtio interface is enough, failover is not needed.
+  EXPECT_THAT(moved.error().message,
+              HasSubstr("or move it live with --live (the guest needs a virtio interface, or "
+                        "virtio failover on its VF ports)"));
   EXPECT_TRUE(source.calls.empty());
   EXPECT_TRUE(source.domains.at("web1").live_xml);
   EXPECT_EQ(source_bed.claims().size(), 1u);

@@ -83,16 +83,36 @@ if [ "$role" = b ]; then
   set_failover true
   sync_flag failover-on
   wait_flag a-failover-on 120
+  # The timeline of the move (printed by host a): which VFs carry the guest's MAC on each host,
+  # the guest's LAB- lines on each host, vfctl's steps, against the pings' start.
+  timeline=$LAB_SYNC/15-timeline-b
+  : >"$timeline"
+  lab_vf_mac_timeline "$pf" "$mac" "$timeline" &
+  mac_sampler=$!
+  lab_serial_timeline mover "$timeline" &
+  serial_sampler=$!
+  date +%s.%N >"$LAB_SYNC/15-ping-start"
   busybox ping -i 0.2 "$ip" >/tmp/ping-across.log 2>&1 &
   ping_pid=$!
   sleep 3
   t0=$SECONDS
+  printf '%s b vfctl migrate --live begins\n' "$(date +%s.%N)" >>"$timeline"
   out=$(vfctl migrate mover "$uri_a" --live 2>&1) || { echo "$out"; kill $ping_pid; fail "vfctl migrate --live failed"; }
+  printf '%s b vfctl migrate --live returned\n' "$(date +%s.%N)" >>"$timeline"
   move_seconds=$((SECONDS - t0))
   info "vfctl migrate --live took $move_seconds s:"
   echo "$out" | sed 's/^/           | /'
   sleep 10
   kill -INT $ping_pid; wait $ping_pid 2>/dev/null || true
+  stop_timeline $mac_sampler $serial_sampler
+  # The unanswered echo requests, as "<epoch> b ping: no reply to seq N" lines for the timeline.
+  awk -v t0="$(cat "$LAB_SYNC/15-ping-start")" -F'seq=' '/bytes from/ { split($2, a, " "); seen[a[1]] = 1 }
+    /packets transmitted/ { n = $0; sub(/ packets.*/, "", n) }
+    END { from = -1
+          for (i = 0; i <= n; i++) {
+            if (i < n && !(i in seen)) { if (from < 0) from = i }
+            else if (from >= 0) { printf "%.3f b ping: no reply to seq %d-%d\n", t0 + from * 0.2, from, i - 1; from = -1 } } }' \
+    /tmp/ping-across.log >>"$timeline"
   summary=$(grep 'packets transmitted' /tmp/ping-across.log)
   info "ping across the move: $summary"
   # Which echo requests went unanswered, as seconds since the first (the move ran from 3 s on).
@@ -204,10 +224,21 @@ info "same guest NIC ($nic_a) and IP ($ip) on both hosts"
 
 step "host a: 4. failover = true; waiting for b's live migration back"
 set_failover true
+timeline=/tmp/15-timeline-a
+: >"$timeline"
+lab_vf_mac_timeline "$pf" "$mac" "$timeline" &
+mac_sampler=$!
+mkdir -p "$L2_LOGS"; touch "$L2_LOGS/mover.serial"
+lab_serial_timeline mover "$timeline" &
+serial_sampler=$!
 sync_flag a-failover-on
 wait_flag moved-to-a 900
 state_is mover running || fail "mover does not run on host a after the live move"
 expect_nic_added mover "$mac" 120
+sleep 1
+stop_timeline $mac_sampler $serial_sampler
+info "the move's timeline (L1 wall clocks; 0 = b's first ping; b pings every 0.2 s):"
+print_timeline "$(cat "$LAB_SYNC/15-ping-start")" "$timeline" "$LAB_SYNC/15-timeline-b"
 line=$(wait_serial mover '^LAB-IP-NOW ' 30)
 echo "$line" | grep -q "dev=eth0 addr=$ip/24" || fail "mover lost its address across the live move: $line"
 info "inside the guest after the move: $line"

@@ -367,6 +367,38 @@ expect_nic_removed() {
   info "$1: $line"
 }
 
+# ---- timelines (what happened when, across hosts: L1 wall clocks) ------------------------
+
+# lab_vf_mac_timeline PF MAC OUT: until killed, "<epoch> <host> mac on VFs: <indices>" each time
+# the set of PF's VFs whose admin MAC is MAC changes (sampled every 0.2 s).
+lab_vf_mac_timeline() {
+  local pf=$1 mac=$2 out=$3 last=x now
+  while :; do
+    now=$(vf_table "$pf" | sed -n "s/^vf \([0-9]*\) .*link\/ether $mac .*/\1/p" | tr '\n' ' ')
+    [ "$now" = "$last" ] || printf '%s %s mac on VFs: %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "${now:-none}" >>"$out"
+    last=$now
+    sleep 0.2
+  done
+}
+# lab_serial_timeline NAME OUT: until killed, "<epoch> <host> <line>" for each LAB- line the
+# guest NAME prints on this host from now on.
+lab_serial_timeline() {
+  local log=$L2_LOGS/$1.serial out=$2 line
+  tail -n 0 -F "$log" 2>/dev/null | tr -d '\r' | grep -a --line-buffered '^LAB-' |
+    while IFS= read -r line; do printf '%s %s %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "$line" >>"$out"; done
+}
+# stop_timeline PID...: stop those samplers and the pipelines they run
+stop_timeline() {
+  local p
+  for p in "$@"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+  return 0
+}
+# print_timeline T0 FILE...: the lines of FILEs in time order, as seconds since T0
+print_timeline() {
+  local t0=$1; shift
+  sort -n "$@" | awk -v t0="$t0" '{ t = $1 - t0; $1 = ""; printf "           %+7.2fs%s\n", t, $0 }'
+}
+
 # ---- scenarios that reboot the lab host ----------------------------------------------------
 
 # lab_reboot: reboot this L1 host; run-inside runs this scenario again after the boot, with

@@ -26,6 +26,12 @@ step "1. installed from $(basename "$LAB_DEB"): the hook and libvirt's confineme
 [ -f "$VFHOOK_HOOK" ] && [ ! -L "$VFHOOK_HOOK" ] || fail "$VFHOOK_HOOK is not a regular file"
 cmp -s "$VFHOOK_HOOK" /usr/libexec/vfhook/vfhook || fail "$VFHOOK_HOOK is not the packaged hook"
 info "libvirtd: $(libvirtd_confinement)"
+# The postinst reloaded libvirtd after it put the hook in place, and noted it: doctor knows
+# libvirt has seen this hook.
+doctor=$(vfctl doctor 2>&1) || true
+echo "$doctor" | grep -E '^(ok|warning|FAILED) +(hook|libvirt-reload)' | sed 's/^/         | /'
+echo "$doctor" | grep -q '^ok *libvirt-reload: .*reloaded by vfhook.s package' ||
+  fail "vfctl doctor does not see the package's reload of libvirtd"
 start_guest pkg
 expect_vf "$pf" 3 "link/ether $mac , vlan 116[,]"
 driver_is "$vf3" vfio-pci || fail "$vf3 is on $(driver_of "$vf3") while the guest runs"

@@ -3,6 +3,7 @@
 # profile, as an operator has it (runs last in its boot: it purges the package).
 #  1. Installed from the .deb (lab-run --deb): the hook is a real file in qemu.d, libvirtd is
 #     confined ("libvirtd (enforce)"), and a guest with a VF port starts and gets its VF.
+#     An upgrade while it runs leaves it and its VF alone; doctor sees the postinst's reload.
 #  2. `dpkg -r vfhook` while that guest holds the VF is refused with the reason; the hook,
 #     the guest and its VF stay as they were.
 #  3. The hook installed the way AppArmor forbids (qemu.d/vfhook a symlink to a file outside
@@ -26,12 +27,6 @@ step "1. installed from $(basename "$LAB_DEB"): the hook and libvirt's confineme
 [ -f "$VFHOOK_HOOK" ] && [ ! -L "$VFHOOK_HOOK" ] || fail "$VFHOOK_HOOK is not a regular file"
 cmp -s "$VFHOOK_HOOK" /usr/libexec/vfhook/vfhook || fail "$VFHOOK_HOOK is not the packaged hook"
 info "libvirtd: $(libvirtd_confinement)"
-# The postinst reloaded libvirtd after it put the hook in place, and noted it: doctor knows
-# libvirt has seen this hook.
-doctor=$(vfctl doctor 2>&1) || true
-echo "$doctor" | grep -E '^(ok|warning|FAILED) +(hook|libvirt-reload)' | sed 's/^/         | /'
-echo "$doctor" | grep -q '^ok *libvirt-reload: .*reloaded by vfhook.s package' ||
-  fail "vfctl doctor does not see the package's reload of libvirtd"
 start_guest pkg
 expect_vf "$pf" 3 "link/ether $mac , vlan 116[,]"
 driver_is "$vf3" vfio-pci || fail "$vf3 is on $(driver_of "$vf3") while the guest runs"
@@ -40,6 +35,19 @@ qemu_label=$(tr -d '\0' <"/proc/$qemu_pid/attr/current")
 info "the guest's QEMU runs confined too: $qemu_label"
 case "$qemu_label" in libvirt-*"(enforce)") ;; *) fail "QEMU is not under an svirt profile: $qemu_label" ;; esac
 before_remove=$(vf_state "$pf")
+
+step "1b. an upgrade (the same package again) while the guest runs"
+dpkg -i "$LAB_DEB" 2>&1 | sed 's/^/         | /'
+wait_for 60 "libvirtd after the package's reload" virsh version
+[ "$(domain_state pkg)" = running ] || fail "the upgrade stopped the guest: $(domain_state pkg)"
+[ "$(vf_state "$pf")" = "$before_remove" ] || fail "the upgrade changed the VFs"
+# The postinst reloaded libvirtd after it put the new hook in place, and noted it: doctor knows
+# libvirt has seen this hook although the daemon started before it.
+doctor=$(vfctl doctor 2>&1) || true
+echo "$doctor" | grep -E '^(ok|warning|FAILED) +(hook|libvirt-reload)' | sed 's/^/         | /'
+echo "$doctor" | grep -q '^ok *libvirt-reload: .*reloaded by vfhook.s package' ||
+  fail "vfctl doctor does not see the package's reload of libvirtd"
+info "the guest and its VF as they were; doctor sees the reload"
 
 step "2. dpkg -r vfhook while the guest holds its VF: refused, nothing changes"
 if out=$(dpkg -r vfhook 2>&1); then

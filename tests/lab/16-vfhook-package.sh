@@ -27,6 +27,11 @@ step "1. installed from $(basename "$LAB_DEB"): the hook and libvirt's confineme
 [ -f "$VFHOOK_HOOK" ] && [ ! -L "$VFHOOK_HOOK" ] || fail "$VFHOOK_HOOK is not a regular file"
 cmp -s "$VFHOOK_HOOK" /usr/libexec/vfhook/vfhook || fail "$VFHOOK_HOOK is not the packaged hook"
 info "libvirtd: $(libvirtd_confinement)"
+# First a port on a VLAN the pool does not allow: refused (and in the journal's story).
+define_guest pkg "$(l2_xml pkg "$(vf_port $mac "$vf3" 250)" "$(ports_metadata "$(port_record $mac provider 250)")")"
+out=$(try_start pkg) && fail "a port on VLAN 250 started (the pool allows 100-199)"
+info "VLAN 250 refused: $out"
+define_guest pkg "$(l2_xml pkg "$(vf_port $mac "$vf3" 116)" "$meta")"
 start_guest pkg
 expect_vf "$pf" 3 "link/ether $mac , vlan 116[,]"
 driver_is "$vf3" vfio-pci || fail "$vf3 is on $(driver_of "$vf3") while the guest runs"
@@ -97,6 +102,10 @@ step "4. the guest stopped, dpkg --purge vfhook"
 virsh destroy pkg >/dev/null || fail "virsh destroy pkg failed"
 wait_for 30 "the guest to stop" not_running pkg
 [ "$(vfctl claims --count)" = 0 ] || fail "claims left after the stop: $(vfctl claims)"
+info "the guest's story: journalctl -t vfhook DOMAIN=pkg"
+journalctl -t vfhook DOMAIN=pkg --no-pager -o short-precise | sed 's/^/         | /'
+journalctl -t vfhook DOMAIN=pkg OUTCOME=refused --no-pager -o cat | grep -q 'VLAN 250' ||
+  fail "the journal has no refusal of VLAN 250 for pkg"
 dpkg --purge vfhook 2>&1 | sed 's/^/         | /'
 dpkg-query -W -f='${Status}\n' vfhook 2>/dev/null | grep -q ' installed$' && fail "vfhook is still installed"
 for gone in "$VFHOOK_HOOK" /etc/vfhook /var/lib/vfhook /usr/libexec/vfhook/vfhook /usr/bin/vfctl; do

@@ -509,9 +509,34 @@ Result<int64_t> process_start_ticks(HostFiles& files, int64_t pid, const std::st
   return *ticks;
 }
 
+// When the package's postinst last reloaded `daemon` running as `pid` (seconds since the
+// epoch), from kLibvirtReloadStamp's lines "<daemon> <pid> <epoch seconds>"; nullopt when it
+// did not (no file, another daemon or pid, a line that does not parse: the file is only a hint).
+std::optional<int64_t> package_reload_time(HostFiles& files, const std::string& daemon,
+                                           int64_t pid) {
+  auto text = files.read(kLibvirtReloadStamp, kSmallFileMax);
+  if (!text) return std::nullopt;
+  std::optional<int64_t> latest;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const size_t end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    const size_t first = line.find(' ');
+    const size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
+    if (second == std::string_view::npos || line.substr(0, first) != daemon) continue;
+    const auto line_pid = parse_decimal(line.substr(first + 1, second - first - 1));
+    const auto when = parse_decimal(line.substr(second + 1));
+    if (!line_pid || !when || *line_pid != pid) continue;
+    if (!latest || *when > *latest) latest = *when;
+  }
+  return latest;
+}
+
 // 7b. libvirt scans qemu.d only when the daemon starts or reloads: a hook installed since has
-// not been seen. A reload leaves the start time as it was, so this can only tell "installed
-// after the start", and says so.
+// not been seen. A reload leaves the start time as it was, so without the package's note of
+// its own reload (kLibvirtReloadStamp) this can only tell "installed after the start", and
+// says so.
 DoctorCheck check_libvirt_saw_hook(HostFiles& files, const std::string& hook_path) {
   const char* const name = "libvirt-reload";
   std::vector<DaemonStart> running;
@@ -560,13 +585,17 @@ DoctorCheck check_libvirt_saw_hook(HostFiles& files, const std::string& hook_pat
                                   ") started " + time_text(daemon.started);
     if (!hook) {
       found.push_back(described + "; no hook to compare with");
-    } else if (hook->mtime > daemon.started) {
+    } else if (hook->mtime <= daemon.started) {
+      found.push_back(described + ", after the hook was installed (" + time_text(hook->mtime) +
+                      ")");
+    } else if (const auto reloaded = package_reload_time(files, daemon.name, daemon.pid);
+               reloaded && *reloaded >= hook->mtime) {
+      found.push_back(described + " and reloaded by vfhook's package " + time_text(*reloaded) +
+                      ", after the hook was installed (" + time_text(hook->mtime) + ")");
+    } else {
       found.push_back(described + ", before the hook was installed (" + time_text(hook->mtime) +
                       "): unless it was reloaded since, libvirt has not seen this hook yet");
       stale.push_back(daemon.name);
-    } else {
-      found.push_back(described + ", after the hook was installed (" + time_text(hook->mtime) +
-                      ")");
     }
   }
   if (stale.empty()) return passed(name, join(found, "; "));

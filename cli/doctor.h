@@ -34,6 +34,12 @@ struct DoctorCheck {
 std::string_view to_string(DoctorCheck::Status status);  // "ok", "warning", "failed"
 
 // Where vfhook is installed; vfctl passes its build's paths, tests their own.
+// Where vfhook's package notes that its postinst reloaded libvirt's daemon after installing
+// the hook, one line per reload: "<libvirtd|virqemud> <pid> <epoch seconds>". A reload keeps
+// the daemon's start time, so without this note `libvirt-reload` cannot tell a hook libvirt
+// has seen from one it has not. In /run: a reboot restarts the daemon anyway.
+inline constexpr const char* kLibvirtReloadStamp = "/run/vfhook/libvirt-reloaded";
+
 struct DoctorPaths {
   std::string hook = "/etc/libvirt/hooks/qemu.d/vfhook";
   std::string hook_core;  // the core library the hook loads; "" skips its check

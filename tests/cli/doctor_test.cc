@@ -355,6 +355,32 @@ TEST_F(DoctorTest, HookNewerThanTheDaemonStartIsAWarning) {
   EXPECT_TRUE(doctor_passed(checks));
 }
 
+TEST_F(DoctorTest, TheReloadThePackageNotedAfterTheHookWasInstalledPasses) {
+  files.info(kHook)->mtime = kDaemonStarted + 60;
+  // An earlier daemon's reload, then a reload of this one before the hook changed: neither
+  // counts.
+  files.add_file(kLibvirtReloadStamp, "virtqemud 1 " + std::to_string(kDaemonStarted + 90) +
+                                          "\nvirtqemud 4242 " +
+                                          std::to_string(kDaemonStarted + 30) + "\n");
+  EXPECT_EQ(check("libvirt-reload").status, CheckStatus::warning);
+
+  // Lines that do not parse are skipped, not trusted.
+  files.add_file(kLibvirtReloadStamp, "virtqemud 4242\nvirtqemud x 999999999999\nlibvirtd 4242 " +
+                                          std::to_string(kDaemonStarted + 90) + "\n");
+  EXPECT_EQ(check("libvirt-reload").status, CheckStatus::warning);
+
+  files.add_file(kLibvirtReloadStamp, "virtqemud 4242 " + std::to_string(kDaemonStarted + 30) +
+                                          "\nvirtqemud 4242 " +
+                                          std::to_string(kDaemonStarted + 61) + "\n");
+  const DoctorCheck reload = check("libvirt-reload");
+  EXPECT_EQ(reload.status, CheckStatus::ok);
+  EXPECT_THAT(reload.found, HasSubstr("reloaded by vfhook's package"));
+
+  // The hook replaced again after that reload: libvirt may not have seen this one.
+  files.info(kHook)->mtime = kDaemonStarted + 120;
+  EXPECT_EQ(check("libvirt-reload").status, CheckStatus::warning);
+}
+
 TEST_F(DoctorTest, LibvirtdPidFileIsUsedWhenVirtqemudHasNone) {
   files.remove("/run/virtqemud.pid");
   files.add_file("/run/libvirtd.pid", "77\n");

@@ -15,7 +15,9 @@ if ! lab_rebooted; then
   vfhook_install
   vfhook_default_config "$pf" "num_vfs = 3"
   systemctl cat "$unit" >/dev/null 2>&1 || fail "$unit is not installed"
-  grep -qx vfio-pci /usr/local/lib/modules-load.d/vfhook.conf || fail "no modules-load.d file for vfio-pci"
+  # The package installs it under /usr/lib, `cmake --install` under /usr/local/lib.
+  cat /usr/lib/modules-load.d/vfhook.conf /usr/local/lib/modules-load.d/vfhook.conf 2>/dev/null |
+    grep -qx vfio-pci || fail "no modules-load.d file for vfio-pci"
   systemctl show -p After,Before "$unit" | sed 's/^/         /'
   systemctl enable "$unit" 2>&1 | sed 's/^/         /'
   [ "$(vf_count "$pf")" = 0 ] || fail "enabling the unit created VFs before the boot"

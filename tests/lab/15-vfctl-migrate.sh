@@ -14,11 +14,14 @@
 #     b pings it every 0.2 s: it keeps running and keeps its IP; the VF is re-plugged on a;
 #  5. `virsh save` of the teamed guest waits for an unplug the paused guest never does (libvirt
 #     pauses before it saves); domjobabort gives the running guest back with its VF.
+#  6. `vfctl migrate --live` of a guest whose VF port is not teamed but which has a virtio NIC:
+#     the VF is detached on a, the guest migrates on its virtio path, b's hooks give it a
+#     free VF of b's pool and vfctl attaches it there with the same MAC, VLAN and alias.
 . "$(dirname "$0")/lib/lab.sh"
 
 [ "${LAB_HOSTS:-1}" = 2 ] || fail "this scenario needs two hosts (lab-run --hosts 2)"
 role=${LAB_ROLE:-a}
-mac=52:54:00:aa:15:01 ip=10.77.110.50 uri_a=qemu+tcp://lab-host-a/system uri_b=qemu+tcp://lab-host-b/system
+mac=52:54:00:aa:15:01 ip=10.77.110.50 mac3=52:54:00:aa:15:03 uri_a=qemu+tcp://lab-host-a/system uri_b=qemu+tcp://lab-host-b/system
 hostsfile=$LAB_SYNC/15-dhcp-hosts
 pf=$(netdev_of "$(pf_pci)"); [ -n "$pf" ] || fail "no igb PF on host $role"
 
@@ -80,16 +83,36 @@ if [ "$role" = b ]; then
   set_failover true
   sync_flag failover-on
   wait_flag a-failover-on 120
+  # The timeline of the move (printed by host a): which VFs carry the guest's MAC on each host,
+  # the guest's LAB- lines on each host, vfctl's steps, against the pings' start.
+  timeline=$LAB_SYNC/15-timeline-b
+  : >"$timeline"
+  lab_vf_mac_timeline "$pf" "$mac" "$timeline" &
+  mac_sampler=$!
+  lab_serial_timeline mover "$timeline" &
+  serial_sampler=$!
+  date +%s.%N >"$LAB_SYNC/15-ping-start"
   busybox ping -i 0.2 "$ip" >/tmp/ping-across.log 2>&1 &
   ping_pid=$!
   sleep 3
   t0=$SECONDS
+  printf '%s b vfctl migrate --live begins\n' "$(date +%s.%N)" >>"$timeline"
   out=$(vfctl migrate mover "$uri_a" --live 2>&1) || { echo "$out"; kill $ping_pid; fail "vfctl migrate --live failed"; }
+  printf '%s b vfctl migrate --live returned\n' "$(date +%s.%N)" >>"$timeline"
   move_seconds=$((SECONDS - t0))
   info "vfctl migrate --live took $move_seconds s:"
   echo "$out" | sed 's/^/           | /'
   sleep 10
   kill -INT $ping_pid; wait $ping_pid 2>/dev/null || true
+  stop_timeline $mac_sampler $serial_sampler
+  # The unanswered echo requests, as "<epoch> b ping: no reply to seq N" lines for the timeline.
+  awk -v t0="$(cat "$LAB_SYNC/15-ping-start")" -F'seq=' '/bytes from/ { split($2, a, " "); seen[a[1]] = 1 }
+    /packets transmitted/ { n = $0; sub(/ packets.*/, "", n) }
+    END { from = -1
+          for (i = 0; i <= n; i++) {
+            if (i < n && !(i in seen)) { if (from < 0) from = i }
+            else if (from >= 0) { printf "%.3f b ping: no reply to seq %d-%d\n", t0 + from * 0.2, from, i - 1; from = -1 } } }' \
+    /tmp/ping-across.log >>"$timeline"
   summary=$(grep 'packets transmitted' /tmp/ping-across.log)
   info "ping across the move: $summary"
   # Which echo requests went unanswered, as seconds since the first (the move ran from 3 s on).
@@ -111,6 +134,24 @@ if [ "$role" = b ]; then
   expect_vf "$pf" "$index_b" "link/ether 02:00:00:"
   [ "$(vf_vlan "$pf" "$index_b")" = 0 ] || fail "VF $index_b kept its VLAN after the move"
   sync_flag moved-to-a
+
+  wait_flag reattach-moved 900
+  step "host b: 6. the guest moved live by detach, migrate, attach"
+  state_is reattach running || fail "reattach is not running on host b"
+  expect_nic_added reattach "$mac3" 120
+  running_xml=$(virsh dumpxml reattach)
+  vf_r=$(echo "$running_xml" | grep -A8 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+  echo "$running_xml" | grep -A8 "<interface type='hostdev'" | grep -q "alias name='ua-vf1'" ||
+    fail "the re-attached VF has lost its alias ua-vf1"
+  index_r=""
+  for i in 0 1 2; do [ "$(vf_pci "$pf" $i)" = "$vf_r" ] && index_r=$i; done
+  [ -n "$index_r" ] || fail "reattach's VF $vf_r is not a VF of b's pool (VFs 0-2 of $pf)"
+  expect_vf "$pf" "$index_r" "link/ether $mac3 .*vlan 110"
+  driver_is "$vf_r" vfio-pci || fail "$vf_r is on $(driver_of "$vf_r")"
+  status_has '"domain":"reattach"' || fail "host b holds no VF for reattach"
+  info "reattach on b: VF $index_r ($vf_r), MAC $mac3, VLAN 110, alias ua-vf1"
+  remove_guest reattach
+  sync_flag reattach-checked
   wait_flag a-done 600
   kill "$(cat /run/lab-dnsmasq.pid)" 2>/dev/null || true
   step "PASS"
@@ -183,10 +224,21 @@ info "same guest NIC ($nic_a) and IP ($ip) on both hosts"
 
 step "host a: 4. failover = true; waiting for b's live migration back"
 set_failover true
+timeline=/tmp/15-timeline-a
+: >"$timeline"
+lab_vf_mac_timeline "$pf" "$mac" "$timeline" &
+mac_sampler=$!
+mkdir -p "$L2_LOGS"; touch "$L2_LOGS/mover.serial"
+lab_serial_timeline mover "$timeline" &
+serial_sampler=$!
 sync_flag a-failover-on
 wait_flag moved-to-a 900
 state_is mover running || fail "mover does not run on host a after the live move"
 expect_nic_added mover "$mac" 120
+sleep 1
+stop_timeline $mac_sampler $serial_sampler
+info "the move's timeline (L1 wall clocks; 0 = b's first ping; b pings every 0.2 s):"
+print_timeline "$(cat "$LAB_SYNC/15-ping-start")" "$timeline" "$LAB_SYNC/15-timeline-b"
 line=$(wait_serial mover '^LAB-IP-NOW ' 30)
 echo "$line" | grep -q "dev=eth0 addr=$ip/24" || fail "mover lost its address across the live move: $line"
 info "inside the guest after the move: $line"
@@ -225,4 +277,24 @@ echo "$story" | sed 's/^/           | /'
 # The hook on a reserved the VF when the guest arrived; the domain is gone now: gc drops that.
 vfctl gc | sed 's/^/           | /'
 status_has '"domain":"mover"' && fail "host a still holds a VF for mover after its removal"
+
+step "host a: 6. vfctl migrate --live of a guest with a plain VF port and a virtio NIC"
+vf4=$(vf_pci "$pf" 4)
+define_guest reattach "$(l2_xml reattach "<interface type='direct'><mac address='52:54:00:aa:15:04'/>\
+<source dev='$pf.110' mode='bridge'/><model type='virtio'/></interface>\
+$(hostdev_iface "$mac3" "$vf4" no "<vlan><tag id='110'/></vlan><alias name='ua-vf1'/>")" \
+  "$(ports_metadata "$(port_record $mac3 provider 110)")" "lab.hold=forever lab.watch=1")"
+start_guest reattach
+expect_nic reattach "$mac3" 180
+t0=$SECONDS
+out=$(vfctl migrate reattach "$uri_b" --live 2>&1) || { echo "$out"; fail "vfctl migrate --live (detach, migrate, attach) failed"; }
+info "vfctl migrate --live took $((SECONDS - t0)) s:"
+echo "$out" | sed 's/^/           | /'
+expect_nic_removed reattach "$mac3" 5
+virsh domstate reattach >/dev/null 2>&1 && fail "reattach is still defined on host a"
+expect_vf "$pf" 4 "link/ether 02:00:00:"
+[ "$(vf_vlan "$pf" 4)" = 0 ] || fail "VF 4 kept VLAN $(vf_vlan "$pf" 4) after the move"
+status_has '"domain":"reattach"' && fail "host a still holds VF 4 for reattach"
+sync_flag reattach-moved
+wait_flag reattach-checked 600
 step "PASS"

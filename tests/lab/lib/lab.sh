@@ -218,20 +218,46 @@ expect_nic() {
 VFHOOK_CONFIG=/etc/vfhook/vfhook.toml
 VFHOOK_HOOK=/etc/libvirt/hooks/qemu.d/vfhook
 
-# Install vfhook from the build tree lab-run showed at its own path (once per boot).
+# The confinement the running libvirtd is under ("libvirtd (enforce)"), from /proc.
+libvirtd_confinement() {
+  local pid
+  pid=$(cat /run/libvirtd.pid 2>/dev/null) || return 1
+  tr -d '\0' <"/proc/$pid/attr/current" 2>/dev/null
+}
+# Install vfhook once per boot: from the Debian package lab-run was given (--deb), as an
+# operator does, else with `cmake --install` from the build tree lab-run showed at its own
+# path (--build). Either way libvirtd must run confined by Debian's AppArmor profile: every
+# scenario runs under it.
 vfhook_install() {
-  [ -n "${LAB_BUILD_DIR:-}" ] || fail "lab-run was given no vfhook build tree (--build DIR)"
-  [ -f "$LAB_BUILD_DIR/CMakeCache.txt" ] || fail "$LAB_BUILD_DIR is not visible in the lab host"
   if [ ! -x "$VFHOOK_HOOK" ]; then
-    cmake --install "$LAB_BUILD_DIR" >/tmp/vfhook-install.log 2>&1 ||
-      { cat /tmp/vfhook-install.log; fail "cmake --install $LAB_BUILD_DIR failed"; }
-    [ -x "$VFHOOK_HOOK" ] ||
-      fail "vfhook is not built yet: cmake --install did not install $VFHOOK_HOOK"
-    # libvirt only runs qemu.d/ scripts it saw at its last start or reload.
-    systemctl reload libvirtd || systemctl restart libvirtd
-    wait_for 60 "libvirtd after reload" virsh version
+    if [ -n "${LAB_DEB:-}" ]; then
+      # dpkg, not apt: the lab host has no mirror, and the image has every dependency.
+      dpkg -i "$LAB_DEB" >/tmp/vfhook-install.log 2>&1 ||
+        { cat /tmp/vfhook-install.log; fail "dpkg -i $LAB_DEB failed"; }
+      [ -x "$VFHOOK_HOOK" ] || fail "the package did not install $VFHOOK_HOOK"
+      # The postinst reloads libvirtd so that it sees the hook; it may still be reloading.
+      wait_for 60 "libvirtd after the package's reload" virsh version
+      info "vfhook installed from $(basename "$LAB_DEB") ($(dpkg-query -W -f='${Version}' vfhook))"
+    else
+      [ -n "${LAB_BUILD_DIR:-}" ] || fail "lab-run was given no vfhook package (--deb) or build tree (--build)"
+      [ -f "$LAB_BUILD_DIR/CMakeCache.txt" ] || fail "$LAB_BUILD_DIR is not visible in the lab host"
+      cmake --install "$LAB_BUILD_DIR" >/tmp/vfhook-install.log 2>&1 ||
+        { cat /tmp/vfhook-install.log; fail "cmake --install $LAB_BUILD_DIR failed"; }
+      [ -x "$VFHOOK_HOOK" ] ||
+        fail "vfhook is not built yet: cmake --install did not install $VFHOOK_HOOK"
+      # libvirt only runs qemu.d/ scripts it saw at its last start or reload.
+      systemctl reload libvirtd || systemctl restart libvirtd
+      wait_for 60 "libvirtd after reload" virsh version
+      info "vfhook installed from $LAB_BUILD_DIR"
+    fi
   fi
-  info "vfhook installed: $VFHOOK_HOOK"
+  local confinement
+  confinement=$(libvirtd_confinement) || fail "cannot read libvirtd's AppArmor confinement"
+  case "$confinement" in
+    *"(enforce)") ;;
+    *) fail "libvirtd is not confined by an enforced AppArmor profile ('$confinement'): the lab host must have apparmor (vm-images/host-packages)" ;;
+  esac
+  info "vfhook: $VFHOOK_HOOK; libvirtd under AppArmor: $confinement"
 }
 # vfhook_config TOML: write the hook's host config
 vfhook_config() {
@@ -339,6 +365,38 @@ expect_nic_removed() {
   local line
   line=$(wait_serial "$1" "^LAB-NIC-REMOVED .*mac=$2\$" "$3") || exit 1
   info "$1: $line"
+}
+
+# ---- timelines (what happened when, across hosts: L1 wall clocks) ------------------------
+
+# lab_vf_mac_timeline PF MAC OUT: until killed, "<epoch> <host> mac on VFs: <indices>" each time
+# the set of PF's VFs whose admin MAC is MAC changes (sampled every 0.2 s).
+lab_vf_mac_timeline() {
+  local pf=$1 mac=$2 out=$3 last=x now
+  while :; do
+    now=$(vf_table "$pf" | sed -n "s/^vf \([0-9]*\) .*link\/ether $mac .*/\1/p" | tr '\n' ' ')
+    [ "$now" = "$last" ] || printf '%s %s mac on VFs: %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "${now:-none}" >>"$out"
+    last=$now
+    sleep 0.2
+  done
+}
+# lab_serial_timeline NAME OUT: until killed, "<epoch> <host> <line>" for each LAB- line the
+# guest NAME prints on this host from now on.
+lab_serial_timeline() {
+  local log=$L2_LOGS/$1.serial out=$2 line
+  tail -n 0 -F "$log" 2>/dev/null | tr -d '\r' | grep -a --line-buffered '^LAB-' |
+    while IFS= read -r line; do printf '%s %s %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "$line" >>"$out"; done
+}
+# stop_timeline PID...: stop those samplers and the pipelines they run
+stop_timeline() {
+  local p
+  for p in "$@"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+  return 0
+}
+# print_timeline T0 FILE...: the lines of FILEs in time order, as seconds since T0
+print_timeline() {
+  local t0=$1; shift
+  sort -n "$@" | awk -v t0="$t0" '{ t = $1 - t0; $1 = ""; printf "           %+7.2fs%s\n", t, $0 }'
 }
 
 # ---- scenarios that reboot the lab host ----------------------------------------------------

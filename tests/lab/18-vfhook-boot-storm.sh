@@ -34,6 +34,7 @@ vlans = [\"100-199\"]
 num_vfs = 7
 keep_idle_on_vfio = true"
 out=$(vfctl vfs apply 2>&1) || fail "vfctl vfs apply failed: $out"
+lab_exec_baseline_hook
 lab_libvirtd_debug_log "$log"
 
 step "$guests guests storm1..storm$guests (96 MiB), 2 ports each by vfctl port add (VLAN 100+2g, 101+2g)"
@@ -67,15 +68,16 @@ live_ports() {
 # pf_and_index PCI: "PF INDEX" of a VF
 pf_and_index() {
   local pf k
-  pf=$(ls "/sys/bus/pci/devices/$1/physfn/net" | head -1)
+  pf=$(netdev_of "$(basename "$(readlink -f "/sys/bus/pci/devices/$1/physfn")")")
   for k in /sys/bus/pci/devices/"$1"/physfn/virtfn*; do
     [ "$(basename "$(readlink -f "$k")")" = "$1" ] && { echo "$pf ${k##*virtfn}"; return 0; }
   done
   fail "$1 is not a VF of any PF"
 }
-# start_time NAME LOGFILE: the ms of NAME's start hooks (prepare, start, started) in LOGFILE
+# start_hook_ms NAME LOGFILE [SCRIPT]: the ms of NAME's start hooks (prepare, start, started)
+# in LOGFILE, of vfhook or SCRIPT
 start_hook_ms() {
-  "$timing" "$2" | awk -v d="$1" '$1 == "hook" && $2 == d && $3 == "vfhook" && $4 ~ /^(prepare|start|started)\// { t += $5 } END { print t + 0 }'
+  "$timing" "$2" | awk -v d="$1" -v s="${3:-vfhook}" '$1 == "hook" && $2 == d && $3 == s && $4 ~ /^(prepare|start|started)\// { t += $5 } END { print t + 0 }'
 }
 
 step "baseline: storm1 alone"
@@ -86,7 +88,8 @@ alone_wall=$((($(date +%s%N) - t0) / 1000000))
 virsh destroy storm1 >/dev/null
 log_since "$log" "$mark" >/tmp/lab-18-alone.log
 alone_hooks=$(start_hook_ms storm1 /tmp/lab-18-alone.log)
-info "storm1 alone: virsh start ${alone_wall} ms wall, hooks ${alone_hooks} ms (libvirtd's log)"
+alone_exec=$(start_hook_ms storm1 /tmp/lab-18-alone.log lab-exec-baseline)
+info "storm1 alone: virsh start ${alone_wall} ms wall, vfhook's hooks ${alone_hooks} ms, the do-nothing hook's ${alone_exec} ms (libvirtd's log)"
 [ "$(all_state)" = "$before" ] || fail "storm1's VFs are not as before after its destroy"
 
 step "the storm: virsh start storm1..storm$guests at once"
@@ -132,11 +135,12 @@ dups=$(awk '{print $1}' /tmp/lab-18-vfs | sort | uniq -d)
 info "$(wc -l </tmp/lab-18-vfs) VFs, pairwise different"
 
 step "hook time of each start (prepare + start + started, libvirtd's log)"
-slowest=0 slowest_name=""
+slowest=0 slowest_name="" slowest_exec=0
 for ((g = 1; g <= guests; g++)); do
   ms=$(start_hook_ms "storm$g" /tmp/lab-18-storm.log)
-  info "storm$g: $ms ms"
-  if [ "$ms" -gt "$slowest" ]; then slowest=$ms slowest_name=storm$g; fi
+  exec_ms=$(start_hook_ms "storm$g" /tmp/lab-18-storm.log lab-exec-baseline)
+  info "storm$g: vfhook $ms ms, do-nothing hook $exec_ms ms"
+  if [ "$ms" -gt "$slowest" ]; then slowest=$ms slowest_name=storm$g slowest_exec=$exec_ms; fi
 done
 "$timing" /tmp/lab-18-storm.log | grep -c '^hook storm[0-9]* vfhook ' >/dev/null ||
   fail "no vfhook hook call of the storm in libvirtd's log"
@@ -153,7 +157,7 @@ while read -r pci name; do
     fail "$pci is neither free nor only reserved for $name after the stop"
 done </tmp/lab-18-vfs
 
-echo "STORM guests=$guests vfs=$(wc -l </tmp/lab-18-vfs) wall_ms=$storm_wall slowest_start_hooks_ms=$slowest ($slowest_name) alone_start_hooks_ms=$alone_hooks alone_wall_ms=$alone_wall ratio_slowest_to_alone=$(awk -v a="$slowest" -v b="$alone_hooks" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')" |
+echo "STORM guests=$guests vfs=$(wc -l </tmp/lab-18-vfs) wall_ms=$storm_wall slowest_start_hooks_ms=$slowest ($slowest_name; do-nothing hook $slowest_exec) alone_start_hooks_ms=$alone_hooks (do-nothing hook $alone_exec) alone_wall_ms=$alone_wall ratio_slowest_to_alone=$(awk -v a="$slowest" -v b="$alone_hooks" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')" |
   tee "$LAB_RESULTS/18-figures.txt" | sed 's/^/         /'
 for ((g = 1; g <= guests; g++)); do remove_guest "storm$g"; done
 step "PASS"

@@ -533,3 +533,11 @@ bind_host_driver() {
   echo "$pci" >/sys/bus/pci/drivers_probe
   wait_for 10 "$pci to bind to igbvf" driver_is "$pci" igbvf
 }
+# lab_exec_baseline_hook: a second qemu.d hook that does nothing (a copy of /bin/true), so
+# every hook event has in the same log what libvirt's fork, exec and XML on stdin cost on this
+# host by themselves: the baseline vfhook's hook times are read against. libvirt 9.0 lists
+# qemu.d at every event (virHookCall), so it takes effect without a reload.
+LAB_BASELINE_HOOK=/etc/libvirt/hooks/qemu.d/lab-exec-baseline
+lab_exec_baseline_hook() {
+  install -m 0755 /bin/true "$LAB_BASELINE_HOOK"
+}

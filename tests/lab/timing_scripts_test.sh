@@ -1,6 +1,7 @@
 #!/bin/sh
-# ctest lab_timing_scripts: tests/lab/lib/libvirtd-timing and timing-table on a libvirtd debug
-# log excerpt captured in the lab (scenario 17, libvirt 9.0), against the spans read from it by
+# ctest lab_timing_scripts: tests/lab/lib/libvirtd-timing and timing-table on libvirtd debug
+# log excerpts captured in the lab (scenarios 17 and 18, libvirt 9.0: a pre-bound and a
+# managed='yes' cycle; eight concurrent prepare hooks), against the spans read from them by
 # hand. Runs without the lab.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +16,13 @@ check() { # NAME EXPECTED ACTUAL
 check "records" "$data/libvirtd-timing.records" "$out/records"
 "$here/lib/libvirtd-timing" --summary "$data/libvirtd-timing.log" >"$out/summary"
 check "summary" "$data/libvirtd-timing.summary" "$out/summary"
+# Eight prepare hooks at once (scenario 18's storm): each paired within its own thread.
+"$here/lib/libvirtd-timing" "$data/libvirtd-storm.log" >"$out/storm"
+check "concurrent hooks" "$data/libvirtd-storm.records" "$out/storm"
+# Written in libvirt 9.0's format, not captured: a refusal (exit status 1, a multi-line
+# stderr) across midnight, while another domain's hook runs.
+"$here/lib/libvirtd-timing" "$data/libvirtd-refusal.log" >"$out/refusal"
+check "refusal" "$data/libvirtd-refusal.records" "$out/refusal"
 "$here/lib/timing-table" "$data/timing-table.records" >"$out/table"
 check "median table" "$data/timing-table.expected" "$out/table"
 # Bad input: no file is an error, not an empty answer.

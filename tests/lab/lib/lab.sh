@@ -18,7 +18,8 @@ L2_LOGS=/var/log/lab
 # ---- PFs and VFs -----------------------------------------------------------------------
 
 # The igb PFs of this host (PCI addresses, sorted): the first carries the VFs, a second one
-# (lab-run --second-pf) is for whole-PF passthrough.
+# (lab-run --second-pf or --pfs 2) is for whole-PF passthrough; lab-run --pfs 3 adds a third
+# (LAB_PFS says how many the host was given).
 igb_pfs() {
   local d
   for d in /sys/bus/pci/devices/*; do
@@ -29,6 +30,7 @@ igb_pfs() {
 }
 pf_pci() { igb_pfs | sed -n 1p; }
 pf2_pci() { igb_pfs | sed -n 2p; }
+pf3_pci() { igb_pfs | sed -n 3p; }
 # The netdev name of a PCI network function, e.g. enp1s0.
 netdev_of() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -1; }
 
@@ -106,16 +108,18 @@ wait_for() {
 
 # ---- L2 guests -----------------------------------------------------------------------
 
-# l2_xml NAME DEVICES_XML [METADATA_XML] [KERNEL_ARGS]: a tiny KVM guest: the host's kernel,
-# the lab initramfs (guest-files/init), serial console to $L2_LOGS/NAME.serial.
+# l2_xml NAME DEVICES_XML [METADATA_XML] [KERNEL_ARGS] [MEMORY_MIB]: a tiny KVM guest: the
+# host's kernel, the lab initramfs (guest-files/init), serial console to $L2_LOGS/NAME.serial.
+# 192 MiB by default; the initramfs (about 1.3 MB) and kernel boot in 96, which lets the boot
+# storm's 8 guests fit in the lab host's 2560 MiB (a VF guest's memory is all pinned).
 l2_xml() {
-  local name=$1 devices=$2 metadata=${3:-} args=${4:-lab.hold=forever}
+  local name=$1 devices=$2 metadata=${3:-} args=${4:-lab.hold=forever} memory=${5:-192}
   mkdir -p "$L2_LOGS"
   cat <<XML
 <domain type='kvm'>
   <name>$name</name>
   ${metadata:+<metadata>$metadata</metadata>}
-  <memory unit='MiB'>192</memory>
+  <memory unit='MiB'>$memory</memory>
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
@@ -490,4 +494,50 @@ lab_dnsmasq() {
     --except-interface=lo --dhcp-range="$3,static,255.255.255.0,10m" --dhcp-hostsfile="$2" \
     --dhcp-leasefile=/run/lab-dnsmasq.leases --pid-file=/run/lab-dnsmasq.pid --log-dhcp \
     --log-facility="$L2_LOGS/dnsmasq.log" || fail "dnsmasq did not start"
+}
+
+# ---- measurements (scenarios 17, 18) -------------------------------------------------------
+
+# lab_libvirtd_debug_log FILE: libvirtd also logs, to FILE, the debug lines of the modules
+# lib/libvirtd-timing reads: hook calls (util.hook), their commands' results (util.command),
+# hostdev detach/reattach (util.hostdev, util.pci). Set at run time with virt-admin when the
+# daemon's admin socket answers, else in libvirtd.conf with a restart.
+LIBVIRTD_TIMING_FILTERS="1:util.command 1:util.hook 1:util.hostdev 1:util.pci"
+lab_libvirtd_debug_log() {
+  local file=$1 outputs
+  mkdir -p "$(dirname "$file")"
+  outputs="1:file:$file"
+  # Keep the journal output libvirtd had (warnings and errors) beside the file.
+  if virt-admin daemon-log-filters "$LIBVIRTD_TIMING_FILTERS" >/dev/null 2>&1 &&
+    virt-admin daemon-log-outputs "$outputs 3:journald" >/dev/null 2>&1; then
+    info "libvirtd debug log to $file (virt-admin: $(virt-admin daemon-log-filters | tr -s ' \n' ' '))"
+  else
+    sed -i '/^log_filters\|^log_outputs/d' /etc/libvirt/libvirtd.conf
+    printf 'log_filters = "%s"\nlog_outputs = "%s 3:journald"\n' "$LIBVIRTD_TIMING_FILTERS" "$outputs" \
+      >>/etc/libvirt/libvirtd.conf
+    systemctl restart libvirtd
+    wait_for 60 "libvirtd after restart" virsh version
+    info "libvirtd debug log to $file (libvirtd.conf, daemon restarted: no virt-admin)"
+  fi
+  wait_for 10 "libvirtd's log file $file" test -e "$file"
+}
+# log_size FILE: its size in bytes now (a mark for log_since)
+log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+# log_since FILE MARK: what FILE gained after log_size gave MARK
+log_since() { tail -c +"$(($2 + 1))" "$1"; }
+# bind_host_driver PCI: give a VF back to its host driver (igbvf): no driver_override, probe
+bind_host_driver() {
+  local pci=$1 d=/sys/bus/pci/devices/$1
+  echo >"$d/driver_override"
+  [ -e "$d/driver" ] && echo "$pci" >"$d/driver/unbind"
+  echo "$pci" >/sys/bus/pci/drivers_probe
+  wait_for 10 "$pci to bind to igbvf" driver_is "$pci" igbvf
+}
+# lab_exec_baseline_hook: a second qemu.d hook that does nothing (a copy of /bin/true), so
+# every hook event has in the same log what libvirt's fork, exec and XML on stdin cost on this
+# host by themselves: the baseline vfhook's hook times are read against. libvirt 9.0 lists
+# qemu.d at every event (virHookCall), so it takes effect without a reload.
+LAB_BASELINE_HOOK=/etc/libvirt/hooks/qemu.d/lab-exec-baseline
+lab_exec_baseline_hook() {
+  install -m 0755 /bin/true "$LAB_BASELINE_HOOK"
 }

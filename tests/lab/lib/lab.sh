@@ -394,7 +394,10 @@ lab_serial_timeline() {
 # stop_timeline PID...: stop those samplers and the pipelines they run
 stop_timeline() {
   local p
-  for p in "$@"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+  for p in "$@"; do
+    pkill -P "$p" 2>/dev/null || true
+    kill "$p" 2>/dev/null || true
+  done
   return 0
 }
 # print_timeline T0 FILE...: the lines of FILEs in time order, as seconds since T0

@@ -139,10 +139,13 @@ if [ "$role" = b ]; then
   step "host b: 6. the guest moved live by detach, migrate, attach"
   state_is reattach running || fail "reattach is not running on host b"
   expect_nic_added reattach "$mac3" 120
-  running_xml=$(virsh dumpxml reattach)
-  vf_r=$(echo "$running_xml" | grep -A8 "<interface type='hostdev'" | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
-  echo "$running_xml" | grep -A8 "<interface type='hostdev'" | grep -q "alias name='ua-vf1'" ||
-    fail "the re-attached VF has lost its alias ua-vf1"
+  # The running definition's hostdev interface, whole (its <source> address is the VF).
+  iface=$(virsh dumpxml reattach | awk "/<interface type='hostdev'/ { on = 1 } on { print } /<\/interface>/ { on = 0 }")
+  vf_r=$(echo "$iface" | sed -n '/<source>/,/<\/source>/p' | sed -n "s/.*<address type='pci' domain='0x\(....\)' bus='0x\(..\)' slot='0x\(..\)' function='0x\(.\)'.*/\1:\2:\3.\4/p" | head -1)
+  if ! echo "$iface" | grep -q "alias name='ua-vf1'"; then
+    echo "$iface" | sed 's/^/           | /'
+    fail "the re-attached VF has lost its alias ua-vf1 (its running XML above)"
+  fi
   index_r=""
   for i in 0 1 2; do [ "$(vf_pci "$pf" $i)" = "$vf_r" ] && index_r=$i; done
   [ -n "$index_r" ] || fail "reattach's VF $vf_r is not a VF of b's pool (VFs 0-2 of $pf)"

@@ -108,7 +108,7 @@ journalctl -t vfhook DOMAIN=pkg OUTCOME=refused --no-pager -o cat | grep -q 'VLA
   fail "the journal has no refusal of VLAN 250 for pkg"
 dpkg --purge vfhook 2>&1 | sed 's/^/         | /'
 dpkg-query -W -f='${Status}\n' vfhook 2>/dev/null | grep -q ' installed$' && fail "vfhook is still installed"
-for gone in "$VFHOOK_HOOK" /etc/vfhook /var/lib/vfhook /usr/libexec/vfhook/vfhook /usr/bin/vfctl; do
+for gone in "$VFHOOK_HOOK" /etc/vfhook /var/lib/vfhook /usr/libexec/vfhook/vfhook /usr/sbin/vfctl; do
   [ ! -e "$gone" ] || fail "$gone is left after the purge"
 done
 info "purged: no hook in qemu.d, no /etc/vfhook, no /var/lib/vfhook"

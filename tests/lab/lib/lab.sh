@@ -388,8 +388,11 @@ lab_vf_mac_timeline() {
 # guest NAME prints on this host from now on.
 lab_serial_timeline() {
   local log=$L2_LOGS/$1.serial out=$2 line
-  tail -n 0 -F "$log" 2>/dev/null | tr -d '\r' | grep -a --line-buffered '^LAB-' |
-    while IFS= read -r line; do printf '%s %s %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "$line" >>"$out"; done
+  # No tr in the pipe: it would hold the lines in its buffer (the loop strips the \r).
+  tail -n 0 -F "$log" 2>/dev/null | grep -a --line-buffered '^LAB-' |
+    while IFS= read -r line; do
+      printf '%s %s %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "${line%$'\r'}" >>"$out"
+    done
 }
 # stop_timeline PID...: stop those samplers and the pipelines they run
 stop_timeline() {

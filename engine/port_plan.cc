@@ -519,12 +519,10 @@ Result<PortPlan> plan_ports(const DomainXml& domain, EngineContext& ctx, Stage s
         continue;
       }
       if (!pool->includes_vf_index(vf->index)) {
-        const std::string range = pool->vf_range ? std::to_string(pool->vf_range->first) + "-" +
-                                                       std::to_string(pool->vf_range->second)
-                                                 : std::string("none");
+        // Only a pool with a vf_range can leave an index out.
         plan.refusals.push_back(
             {who, "VF index " + std::to_string(vf->index) + " is outside the VF range pool '" +
-                      pool->name + "' may use (vf_range " + range +
+                      pool->name + "' may use (vf_range " + pool->vf_range_text() +
                       "). Give the port a VF inside the range (`vfctl port remove`, then "
                       "`vfctl port add` picks one), or widen vf_range in the vfhook config."});
         continue;

@@ -69,8 +69,7 @@ Result<AllocCandidate> choose_vf(const Pool& pool, const std::vector<AllocCandid
   add(n_reserved, "reserved by other domains");
   add(n_outside, "in use outside vfhook");
   if (n_out_of_range > 0 && pool.vf_range) {
-    add(n_out_of_range, "outside vf_range " + std::to_string(pool.vf_range->first) + "-" +
-                            std::to_string(pool.vf_range->second));
+    add(n_out_of_range, "outside vf_range " + pool.vf_range_text());
   }
   if (why.empty()) why = "no VFs found on its PFs (are they created? see sriov_numvfs)";
   return fail(ErrorKind::policy, "pool '" + pool.name + "' has no free VF: " + why);

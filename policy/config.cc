@@ -30,6 +30,11 @@ bool Pool::includes_vf_index(int index) const {
   return !vf_range || (index >= vf_range->first && index <= vf_range->second);
 }
 
+std::string Pool::vf_range_text() const {
+  if (!vf_range) return "";
+  return std::to_string(vf_range->first) + "-" + std::to_string(vf_range->second);
+}
+
 const Pool* HostConfig::find_pool(std::string_view name) const {
   for (const Pool& pool : pools) {
     if (pool.name == name) return &pool;

@@ -87,6 +87,8 @@ struct Pool {
   [[nodiscard]] bool allows_vlan(uint16_t vlan) const;
   // True when the pool has no vf_range or `index` falls inside it.
   [[nodiscard]] bool includes_vf_index(int index) const;
+  // vf_range as the config writes it ("0-5"); "" when the pool has none.
+  [[nodiscard]] std::string vf_range_text() const;
 };
 
 struct HostConfig {

@@ -20,8 +20,8 @@ inline constexpr std::string_view from_pci_address = "FROM_PCI_ADDRESS";
 inline constexpr std::string_view pf = "PF";
 inline constexpr std::string_view vf_index = "VF_INDEX";
 inline constexpr std::string_view pool = "POOL";
-// claimed, refused, failed, restored, restore-failed, undo-failed, moved, kept, attached,
-// detached, migrated, partly-done, problem.
+// claimed, refused, failed, restored, restore-failed, undo-failed, moved, kept, parked,
+// unparked, attached, detached, migrated, partly-done, problem.
 inline constexpr std::string_view outcome = "OUTCOME";
 // vfctl migrate's destination URI.
 inline constexpr std::string_view destination = "DESTINATION";

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "qmp/migration_status.h"
 #include "util/result.h"
 
 namespace vfhook {
@@ -18,6 +20,11 @@ enum class MigrationKind {
   offline,  // the definition only; the domain is off
   live,     // the running guest (libvirt refuses a VF port without virtio failover)
 };
+
+// Sees each state QEMU reports for the domain's migration on this host (its MIGRATION events).
+// Called on libvirt's event thread while Libvirt::migrate runs, one call at a time, and never
+// after migrate returned.
+using MigrationObserver = std::function<void(QemuMigrationStatus)>;
 
 struct DomainSummary {
   std::string name;
@@ -69,8 +76,11 @@ class Libvirt {
   // to the destination itself), keeping it defined there and undefining it here
   // (PERSIST_DEST | UNDEFINE_SOURCE; offline adds OFFLINE, live adds LIVE). The destination's
   // migrate hook runs and may refuse. On failure the domain is still here, as it was.
-  virtual Status migrate(const std::string& name, const std::string& dest_uri,
-                         MigrationKind kind) = 0;
+  // `observer` (may be empty) follows a live migration's states as QEMU reports them (through
+  // libvirt's QEMU monitor events, virConnectDomainQemuMonitorEventRegister); when libvirt
+  // cannot report them, the migration runs without it.
+  virtual Status migrate(const std::string& name, const std::string& dest_uri, MigrationKind kind,
+                         const MigrationObserver& observer) = 0;
 };
 
 // Connects to `uri` ("qemu:///system"). Errors carry libvirt's own message.

@@ -1,4 +1,5 @@
 // The real Libvirt: libvirt's C API over one connection.
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -59,6 +60,25 @@ void on_device_removal_failed(virConnectPtr, virDomainPtr, const char* alias, vo
   std::lock_guard lock(wait->mutex);
   if (alias && wait->alias == alias) wait->removal_failed = true;
   wait->changed.notify_all();
+}
+
+// What a migration's observer is reached through: libvirt's event thread calls on_migration_event
+// while `open`; migrate() closes it, under the mutex, before it returns.
+struct MigrationWatch {
+  const MigrationObserver* observer = nullptr;
+  std::mutex mutex;
+  bool open = true;
+};
+
+void on_migration_event(virConnectPtr, virDomainPtr, const char* event, long long, unsigned int,
+                        const char* details, void* opaque) {
+  auto* watch = static_cast<MigrationWatch*>(opaque);
+  if (!event || std::string_view(event) != "MIGRATION" || !details) return;
+  // Data that does not parse is not a state to act on: the migration's own result still counts.
+  auto status = parse_migration_event(details);
+  if (!status) return;
+  std::lock_guard lock(watch->mutex);
+  if (watch->open) (*watch->observer)(*status);
 }
 
 // libvirt prints every error to stderr by default; vfctl reports them itself.
@@ -200,14 +220,33 @@ class LibvirtConnection final : public Libvirt {
     return set_metadata(name, uri, prefix, element_xml, VIR_DOMAIN_AFFECT_LIVE);
   }
 
-  Status migrate(const std::string& name, const std::string& dest_uri,
-                 MigrationKind kind) override {
+  Status migrate(const std::string& name, const std::string& dest_uri, MigrationKind kind,
+                 const MigrationObserver& observer) override {
     VF_ASSIGN(domain, lookup(name));
     unsigned long flags =
         VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
     flags |= kind == MigrationKind::live ? VIR_MIGRATE_LIVE : VIR_MIGRATE_OFFLINE;
-    if (virDomainMigrateToURI3(domain.get(), dest_uri.c_str(), nullptr, 0, flags) < 0)
-      return fail(libvirt_error("migrate domain '" + name + "' to " + dest_uri));
+    MigrationWatch watch;
+    watch.observer = &observer;
+    // Registered before the migration starts, so that no state is missed. A libvirt that
+    // refuses (its ACLs, a driver without QEMU monitor events) leaves the migration unwatched.
+    const int watch_id =
+        observer && kind == MigrationKind::live
+            ? virConnectDomainQemuMonitorEventRegister(conn_.get(), domain.get(), "MIGRATION",
+                                                       on_migration_event, &watch, nullptr, 0)
+            : -1;
+    const bool migrated =
+        virDomainMigrateToURI3(domain.get(), dest_uri.c_str(), nullptr, 0, flags) == 0;
+    // libvirt's error first: the deregistration below may replace it.
+    std::optional<Error> error;
+    if (!migrated) error = libvirt_error("migrate domain '" + name + "' to " + dest_uri);
+    if (watch_id >= 0) virConnectDomainQemuMonitorEventDeregister(conn_.get(), watch_id);
+    {
+      // An event being delivered now finishes first; none reaches the observer after this.
+      std::lock_guard lock(watch.mutex);
+      watch.open = false;
+    }
+    if (error) return fail(std::move(*error));
     return ok();
   }
 

@@ -5,6 +5,7 @@
 #include "cli/command_log.h"
 #include "cli/hotplug.h"
 #include "engine/claims.h"
+#include "engine/failover_parking.h"
 #include "engine/operations.h"
 #include "engine/port_allocation.h"
 #include "model/move_marker.h"
@@ -170,7 +171,8 @@ Result<MigrationReport> migrate_cold(const MigrationRequest& request, Libvirt& s
 
   progress("moving the definition of " + name + " to " + request.dest_uri +
            " (offline migration; the destination's hook picks its VFs)");
-  if (auto moved = source.migrate(request.domain, request.dest_uri, MigrationKind::offline);
+  if (auto moved =
+          source.migrate(request.domain, request.dest_uri, MigrationKind::offline, nullptr);
       !moved) {
     std::string message = "cold migration of " + name + " to " + request.dest_uri +
                           " failed: " + moved.error().message + ". " + stays_here;
@@ -436,6 +438,71 @@ std::string reattach_here(const std::string& domain, std::vector<ReattachedPort>
   return left;
 }
 
+// The guest's failover VFs on this host across its live migration (engine/failover_parking.h):
+// parked once QEMU reports the migration active (by then the guest has let go of them: QEMU
+// copies memory only when no unplug is pending), given the port's MAC back when it reports
+// failed or cancelled (QEMU plugs them back into the guest). on_status runs on libvirt's event
+// thread while Libvirt::migrate blocks the calling one, which uses the engine again only after
+// migrate returned.
+class FailoverVfs {
+ public:
+  FailoverVfs(const std::string& domain, std::vector<PciAddress> vfs, EngineContext& ctx,
+              const MigrationProgress& progress)
+      : domain_(domain), vfs_(std::move(vfs)), ctx_(ctx), progress_(progress) {}
+
+  void on_status(QemuMigrationStatus status) {
+    if (vfs_.empty()) return;
+    if (status == QemuMigrationStatus::active && !parked_) {
+      saw_active_ = true;
+      parked_ = true;
+      const FailoverParking done = park_failover_vfs(domain_, vfs_, ctx_);
+      for (const ParkedVf& vf : done.changed)
+        progress_("the guest let go of VF " + vf.vf.to_string() +
+                  " (QEMU copies its memory now): parked with MAC " + vf.mac.to_string() +
+                  ", so that its frames reach its virtio standby and the destination");
+      for (const std::string& problem : done.problems)
+        progress_(
+            "cannot park a failover VF (it keeps the guest's MAC until the guest has "
+            "left this host): " +
+            problem);
+    } else if (status == QemuMigrationStatus::failed || status == QemuMigrationStatus::cancelled) {
+      unpark();
+    }
+  }
+
+  // After the migration returned a failure: the MACs back now, if no failed or cancelled state
+  // came first. Returns what could not be given back ("" when nothing).
+  std::string after_failure() { return unpark(); }
+
+  // The migration went through with failover VFs, but QEMU's states never reached vfctl.
+  [[nodiscard]] bool unobserved() const { return !vfs_.empty() && !saw_active_; }
+  [[nodiscard]] bool empty() const { return vfs_.empty(); }
+
+ private:
+  // Gives the parked VFs their MAC back (once); returns every problem met doing so, this time or
+  // the time before (the failed state comes on the event thread, the call's error after it).
+  std::string unpark() {
+    if (parked_) {
+      parked_ = false;
+      const FailoverParking done = unpark_failover_vfs(domain_, vfs_, ctx_);
+      for (const ParkedVf& vf : done.changed)
+        progress_("the migration stopped: VF " + vf.vf.to_string() + " has MAC " +
+                  vf.mac.to_string() + " again before QEMU plugs it back into the guest");
+      for (const std::string& problem : done.problems)
+        unpark_problems_ += (unpark_problems_.empty() ? "" : "; ") + problem;
+    }
+    return unpark_problems_;
+  }
+
+  const std::string& domain_;
+  const std::vector<PciAddress> vfs_;
+  EngineContext& ctx_;
+  const MigrationProgress& progress_;
+  bool parked_ = false;
+  bool saw_active_ = false;
+  std::string unpark_problems_;
+};
+
 Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& source,
                                      Libvirt& dest, EngineContext& ctx,
                                      const MigrationProgress& progress) {
@@ -500,22 +567,38 @@ Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& s
            (marked ? " (the destination's hook picks and prepares VFs for the detached ports)"
             : here.empty() ? ""
                            : " (QEMU unplugs its VFs; the destination's hook picks new ones)"));
-  if (auto moved = source.migrate(request.domain, request.dest_uri, MigrationKind::live); !moved) {
+  std::vector<PciAddress> teamed;
+  for (const VfPort& port : here)
+    if (port.teamed() && port.host) teamed.push_back(*port.host);
+  FailoverVfs failover(request.domain, std::move(teamed), ctx, progress);
+  if (auto moved =
+          source.migrate(request.domain, request.dest_uri, MigrationKind::live,
+                         [&failover](QemuMigrationStatus status) { failover.on_status(status); });
+      !moved) {
     std::string message = "live migration of " + name + " to " + request.dest_uri +
                           " failed: " + moved.error().message + ". " + runs_here;
+    const std::string unparked = failover.after_failure();
     if (marked) {
       const std::string left = reattach_here(request.domain, reattached, source, ctx, true);
       message += left.empty() ? " with its VFs (re-attached)" : ". " + left;
     } else {
-      message +=
-          " with its VFs. A VF port moves live only with virtio failover (<teaming>) into "
-          "a pool with failover = true on the destination, or with a virtio interface to "
-          "fall back on while vfctl detaches it; otherwise move it with --cold";
+      // Every VF port here is teamed (plan_reattach took the others): QEMU plugs them back.
+      message += failover.empty()
+                     ? " with its VFs"
+                     : " with its VFs (QEMU plugs its failover VFs back into the guest)";
     }
+    if (!unparked.empty())
+      message += ". Its failover VFs could not all get the guest's MAC back (" + unparked +
+                 "): the guest stays on its virtio standby for those ports; restart it to have "
+                 "them back";
     return fail(moved.error().kind, std::move(message));
   }
 
   // From here on the guest runs on the destination: failures are left_behind, not errors.
+  if (failover.unobserved())
+    progress(
+        "QEMU's migration states did not reach vfctl (libvirt passed on no MIGRATION "
+        "event): the failover VFs here kept the guest's MAC until it had left this host");
   if (marked) attach_there(request, reattached, dest, progress, report);
   auto there = ports_of(dest, request.domain, true);
   if (there)

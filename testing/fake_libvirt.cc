@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <utility>
 
 #include "xml/domain_xml.h"
 
@@ -209,7 +210,7 @@ Status FakeLibvirt::set_live_metadata(const std::string& name, const std::string
 }
 
 Status FakeLibvirt::migrate(const std::string& name, const std::string& dest_uri,
-                            MigrationKind kind) {
+                            MigrationKind kind, const MigrationObserver& observer) {
   const bool live = kind == MigrationKind::live;
   calls.push_back("migrate " + name + " " + dest_uri + (live ? " live" : " offline"));
   auto it = domains.find(name);
@@ -239,6 +240,22 @@ Status FakeLibvirt::migrate(const std::string& name, const std::string& dest_uri
       return fail(started.error().kind,
                   "migrate domain '" + name + "' to " + dest_uri +
                       ": Hook script execution failed: " + started.error().message);
+  }
+  if (live) {
+    const std::optional<Error> qemu_failure = take_failure(fail_next_migration_in_qemu);
+    for (QemuMigrationStatus status : migration_statuses) {
+      if (qemu_failure && status == QemuMigrationStatus::completed)
+        status = QemuMigrationStatus::failed;
+      if (observer) observer(status);
+      if (after_migration_status) after_migration_status(status);
+    }
+    if (qemu_failure) {
+      // libvirt's Finish on the destination kills the QEMU it started there (its release hook
+      // runs) and undefines what the migration defined.
+      if (dest.release_hook) dest.release_hook(name);
+      return fail(qemu_failure->kind,
+                  "migrate domain '" + name + "' to " + dest_uri + ": " + qemu_failure->message);
+    }
   }
   // As libvirt with PERSIST_DEST: a live migration keeps the source's persistent definition
   // (sent in the migration cookie), not the XML the hook rewrote.

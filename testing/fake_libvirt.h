@@ -52,7 +52,12 @@ class FakeLibvirt final : public Libvirt {
   // domain is defined there (running, for live) and gone from here. Like libvirt, a live
   // migration defines the SOURCE's persistent XML there, not the hook's; it runs the
   // destination's `start_hook` with the hook's XML first (a failure aborts the migration).
-  Status migrate(const std::string& name, const std::string& dest_uri, MigrationKind kind) override;
+  // Then, for a live migration, `observer` sees `migration_statuses` as QEMU would report them
+  // (libvirt's Prepare, and the hooks, come before QEMU's migration starts); with
+  // `fail_next_migration_in_qemu` set, `failed` takes the place of `completed` and the domain
+  // stays here, running.
+  Status migrate(const std::string& name, const std::string& dest_uri, MigrationKind kind,
+                 const MigrationObserver& observer) override;
 
   // What the destination's migrate hook returns: an error (the migration is aborted with its
   // message), nullopt (the XML stands) or the XML to use instead.
@@ -64,6 +69,15 @@ class FakeLibvirt final : public Libvirt {
   // This host's prepare and start hooks (and release after a failure), with the XML a starting
   // QEMU gets: run by start_domain and by an incoming live migration. An error aborts either.
   std::function<Status(const std::string& xml)> start_hook;
+  // This host's release hook, run when a QEMU started here for an incoming migration ends
+  // because the migration failed.
+  std::function<void(const std::string& name)> release_hook;
+  std::vector<QemuMigrationStatus> migration_statuses{
+      QemuMigrationStatus::setup, QemuMigrationStatus::wait_unplug, QemuMigrationStatus::active,
+      QemuMigrationStatus::completed};
+  // Called after each state reached the observer: a test looks at the hosts at that moment.
+  std::function<void(QemuMigrationStatus)> after_migration_status;
+  std::optional<Error> fail_next_migration_in_qemu;  // QEMU fails the next live migration (once)
   std::optional<Error> fail_next_live_metadata;  // returned (once) by the next set_live_metadata
   bool guest_ignores_shutdown = false;           // shutdown() leaves it running
   std::optional<Error> fail_next_start;          // returned (once) by the next start_domain

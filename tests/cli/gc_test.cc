@@ -135,7 +135,8 @@ TEST_F(GcTest, ADomainLibvirtCannotAnswerForIsLeftAlone) {
                              const std::optional<std::string>&) override {
       return fail(ErrorKind::os, "no");
     }
-    Status migrate(const std::string&, const std::string&, MigrationKind) override {
+    Status migrate(const std::string&, const std::string&, MigrationKind,
+                   const MigrationObserver&) override {
       return fail(ErrorKind::os, "no");
     }
   } broken;  // ...but libvirt errs instead of saying "no such domain"

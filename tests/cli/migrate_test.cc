@@ -8,11 +8,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstdio>
+
 #include "cli/hotplug.h"
 #include "cli/port_commands.h"
+#include "engine/decision_log.h"
 #include "engine/operations.h"
 #include "engine/port_allocation.h"
 #include "engine/relocation.h"
+#include "engine/vf_restore.h"
 #include "testing/engine_bed.h"
 #include "testing/fake_libvirt.h"
 
@@ -470,6 +475,151 @@ TEST_F(MigrateTest, ALiveMoveTheSourceRefusesKeepsTheGuestRunningHere) {
   EXPECT_EQ(DomainXml::parse(*source.domains.at("web1").live_xml)->vf_ports().size(), 1u);
   EXPECT_EQ(source_bed.claims().size(), 1u);
   EXPECT_EQ(source_bed.reservations().size(), 1u);
+}
+
+// A guest with a virtio-failover pair: the virtio standby ua-virtio0 and the VF port ua-sriov0
+// on `vf` (VLAN 120, pool provider), one MAC, the VF behind a root port of its own.
+std::string teamed_guest(const PciAddress& vf) {
+  char source[128];
+  std::snprintf(source, sizeof source,
+                "<address type='pci' domain='0x0000' bus='0x%02x' slot='0x%02x' "
+                "function='0x%x'/>",
+                vf.bus, vf.slot, vf.function);
+  return std::string(
+             "<domain type='kvm'><name>web1</name>"
+             "<uuid>6f2a3c58-1e2b-4c7d-9a41-3f5e2d1c0b9b</uuid><metadata><vfhook:ports "
+             "xmlns:vfhook='urn:vfhook:ports:1'><vfhook:port alias='ua-sriov0' "
+             "mac='52:54:00:aa:00:01' pool='provider' vlan='120'/></vfhook:ports></metadata>"
+             "<devices><controller type='pci' index='8' model='pcie-root-port'>"
+             "<alias name='pci.8'/><address type='pci' domain='0x0000' bus='0x00' slot='0x03' "
+             "function='0x0'/></controller><interface type='bridge'>"
+             "<mac address='52:54:00:aa:00:01'/><source bridge='br0'/><model type='virtio'/>"
+             "<teaming type='persistent'/><alias name='ua-virtio0'/></interface>"
+             "<interface type='hostdev' managed='no'><mac address='52:54:00:aa:00:01'/>"
+             "<source>") +
+         source +
+         "</source><vlan><tag id='120'/></vlan><teaming type='transient' "
+         "persistent='ua-virtio0'/><alias name='ua-sriov0'/><address type='pci' "
+         "domain='0x0000' bus='0x08' slot='0x00' function='0x0'/></interface></devices>"
+         "</domain>";
+}
+
+// A live move with virtio failover, as libvirt and QEMU run it: the destination's hook picks a
+// VF; QEMU reports setup, wait-unplug (the guest is asked to let go of its VF), active (it has:
+// memory is copied now), completed.
+class TeamedMigrateTest : public MigrateTest {
+ protected:
+  void SetUp() override {
+    MigrateTest::SetUp();
+    for (EngineBed* bed : {&source_bed, &dest_bed})
+      bed->set_config(std::string(testing::kProviderPoolToml) + "failover = true\n");
+    source.domains.clear();
+    source.add_domain(teamed_guest(source_bed.vf(2)));
+    before_mac = source_vf().mac;
+    start_on_source();
+    // What libvirt sets on an <interface type='hostdev'>'s VF at start.
+    source_bed.netlink().pf("enp1s0")->vfs.at(2).mac = *MacAddress::parse("52:54:00:aa:00:01");
+    source_bed.netlink().pf("enp1s0")->vfs.at(2).vlan.id = 120;
+    // The source VF's admin MAC at each state QEMU reports.
+    source.after_migration_status = [this](QemuMigrationStatus status) {
+      macs.push_back(std::string(to_string(status)) + " " + source_vf().mac.to_string());
+    };
+  }
+  const VfState& source_vf() { return source_bed.netlink().pf("enp1s0")->vfs.at(2); }
+
+  MacAddress before_mac;
+  std::vector<std::string> macs;
+  const std::string idle = idle_mac_for(source_bed.vf(2)).to_string();
+};
+
+// The guest has let go of its VF once QEMU copies memory: from then on the VF here carries an
+// idle MAC, so that the NIC no longer delivers the guest's frames to it; the destination gives
+// the port a VF of its own with the same MAC.
+TEST_F(TeamedMigrateTest, TheSourceVfIsParkedOnceTheGuestLetGoOfIt) {
+  auto moved = migrate(request(MigrationKind::live));
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_TRUE(moved->left_behind.empty()) << moved->left_behind;
+  EXPECT_THAT(macs,
+              ::testing::ElementsAre("setup 52:54:00:aa:00:01", "wait-unplug 52:54:00:aa:00:01",
+                                     "active " + idle, "completed " + idle));
+  EXPECT_THAT(progress, ::testing::Contains(HasSubstr("the guest let go of VF " +
+                                                      source_bed.vf(2).to_string() +
+                                                      " (QEMU copies its memory now): parked "
+                                                      "with MAC " +
+                                                      idle)));
+  EXPECT_EQ(source_bed.log().with_outcome(log_outcome::parked).size(), 1u);
+  // Here: the guest is gone, the VF has its MAC from before the claim again.
+  EXPECT_TRUE(source_bed.claims().empty());
+  EXPECT_EQ(source_vf().mac, before_mac);
+  // There: a VF of the pool, claimed for web1 with the guest's MAC.
+  ASSERT_EQ(dest_bed.claims().size(), 1u);
+  EXPECT_EQ(dest_bed.claims()[0].domain, "web1");
+  EXPECT_EQ(dest_bed.claims()[0].mac->to_string(), "52:54:00:aa:00:01");
+}
+
+// QEMU fails the migration after the guest let go of its VF: QEMU plugs it back into the guest,
+// so the MAC is back at once, on the failed state; the guest keeps running here, claimed as it
+// was, and the destination's QEMU ended (its release hook freed what it had claimed there).
+TEST_F(TeamedMigrateTest, AMigrationQemuFailsGivesTheVfItsMacBackBeforeTheGuestGetsIt) {
+  source.fail_next_migration_in_qemu =
+      Error{ErrorKind::os, "operation failed: job 'migration out' failed unexpectedly", 0};
+  dest.release_hook = [this](const std::string& name) {
+    (void)release_domain(name, dest_bed.ctx());
+  };
+  const auto claims = source_bed.claims();
+  auto moved = migrate(request(MigrationKind::live));
+  ASSERT_FALSE(moved);
+  EXPECT_THAT(moved.error().message, HasSubstr("failed unexpectedly"));
+  EXPECT_THAT(moved.error().message, HasSubstr("still runs on this host with its VFs"));
+  EXPECT_THAT(moved.error().message, Not(HasSubstr("could not all get")));
+  EXPECT_THAT(macs,
+              ::testing::ElementsAre("setup 52:54:00:aa:00:01", "wait-unplug 52:54:00:aa:00:01",
+                                     "active " + idle, "failed 52:54:00:aa:00:01"));
+  EXPECT_THAT(progress, ::testing::Contains(HasSubstr("has MAC 52:54:00:aa:00:01 again")));
+  EXPECT_EQ(source_vf().mac.to_string(), "52:54:00:aa:00:01");
+  EXPECT_EQ(source_vf().vlan.id, 120);
+  EXPECT_EQ(source_bed.claims(), claims);
+  EXPECT_TRUE(source.domains.at("web1").live_xml);
+  EXPECT_TRUE(dest_bed.claims().empty());
+}
+
+// libvirt gave up without QEMU reporting failed (the connection to the destination broke, say):
+// the MAC goes back when the migration call returns.
+TEST_F(TeamedMigrateTest, AFailureWithoutAFailedStateStillGivesTheMacBack) {
+  source.migration_statuses = {QemuMigrationStatus::setup, QemuMigrationStatus::active};
+  source.fail_next_migration_in_qemu = Error{ErrorKind::os, "End of file while reading data", 0};
+  auto moved = migrate(request(MigrationKind::live));
+  ASSERT_FALSE(moved);
+  EXPECT_THAT(macs, ::testing::ElementsAre("setup 52:54:00:aa:00:01", "active " + idle));
+  EXPECT_EQ(source_vf().mac.to_string(), "52:54:00:aa:00:01");
+  EXPECT_EQ(source_bed.log().with_outcome(log_outcome::unparked).size(), 1u);
+}
+
+// The MAC could not be put back: the error says what the guest is left with.
+TEST_F(TeamedMigrateTest, AMacThatCannotGoBackIsInTheError) {
+  source.fail_next_migration_in_qemu = Error{ErrorKind::os, "migration failed", 0};
+  source.after_migration_status = [this](QemuMigrationStatus status) {
+    if (status == QemuMigrationStatus::active)
+      source_bed.netlink().refuse(VfAttribute::mac, EBUSY, "enp1s0", 2);
+  };
+  auto moved = migrate(request(MigrationKind::live));
+  ASSERT_FALSE(moved);
+  EXPECT_THAT(moved.error().message,
+              HasSubstr("Its failover VFs could not all get the guest's MAC back (PF enp1s0 VF 2"));
+  EXPECT_THAT(moved.error().message, HasSubstr("the guest stays on its virtio standby"));
+  EXPECT_EQ(source_vf().mac.to_string(), idle);
+  EXPECT_EQ(source_bed.claims().size(), 1u);  // kept: release restores it when the guest stops
+}
+
+// A libvirt that passes on no QEMU event: the move still goes through, and says what it cost.
+TEST_F(TeamedMigrateTest, WithoutQemusStatesTheMoveGoesThroughAndSaysTheVfKeptTheMac) {
+  source.migration_statuses.clear();
+  auto moved = migrate(request(MigrationKind::live));
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_THAT(macs, ::testing::IsEmpty());
+  EXPECT_THAT(progress, ::testing::Contains(HasSubstr("did not reach vfctl")));
+  EXPECT_TRUE(source_bed.log().with_outcome(log_outcome::parked).empty());
+  EXPECT_EQ(source_vf().mac, before_mac);
 }
 
 }  // namespace

@@ -10,9 +10,10 @@
 // release   restore every VF the domain claimed from its snapshot (driver too, unless the pool
 //           keeps idle VFs on vfio-pci), drop the claims. Acts on the claims, not on any XML.
 //           Idempotent; never fails: what it could not restore stays claimed (`problems`).
-// reconnect re-create claims for the VFs the running domain uses. Never changes a running
-//           guest's VF and never fails: ports today's policy would refuse are kept and
-//           reported in `problems`.
+// reconnect re-create claims for the VFs the running domain uses (those its live re-attach
+//           marker lists included), release the claims of VFs it no longer uses. Never
+//           changes a running guest's VF and never fails: ports today's policy would refuse
+//           are kept and reported in `problems`.
 // migrate   the destination of a migration (live or offline): point every VF port at a VF of
 //           its pool on this host, reserve those VFs for the domain, and return the rewritten
 //           definition when an address changed (engine/relocation.h). All or nothing.

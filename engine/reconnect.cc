@@ -2,21 +2,34 @@
 // here makes libvirt kill the guest) and never changes a VF the running guest uses: a port
 // that today's policy would refuse (the config changed while the guest ran) keeps its VF, its
 // claim and its settings, and is reported. Only claims of VFs the live XML no longer shows at
-// all (detached while the daemon was down) are released.
+// all (detached while the daemon was down) are released; the VFs of a live re-attach marker
+// (vfctl migrate --live, about to attach them) count as shown.
 #include <algorithm>
 #include <set>
 
 #include "engine/claims.h"
 #include "engine/decision_log.h"
 #include "engine/domain_marker.h"
+#include "engine/live_reattach.h"
 #include "engine/operations.h"
 #include "util/printable.h"
 
 namespace vfhook {
 
-Outcome reconnect_domain(const std::string& domain_name, const DomainXml& domain,
+Outcome reconnect_domain(const std::string& domain_name, const DomainXml& live,
                          EngineContext& ctx) {
   Outcome outcome;
+  // A live re-attach under way (engine/live_reattach.h): the ports vfctl is about to attach
+  // have no device yet, but their VFs were claimed and made ready here at the incoming
+  // migration, and count as in use. A marker that cannot be read says nothing about them:
+  // no claim of this domain is released then.
+  auto reattach = with_reattach_ports(live);
+  if (!reattach)
+    outcome.problems.push_back(
+        "its live re-attach marker cannot be read, so no claim of it is "
+        "released now: " +
+        reattach.error().message);
+  const DomainXml& domain = reattach && *reattach ? **reattach : live;
   // Every host PCI address the running guest uses, whatever policy says of it today.
   std::set<PciAddress> in_use;
   for (const VfPort& port : domain.vf_ports())
@@ -55,7 +68,8 @@ Outcome reconnect_domain(const std::string& domain_name, const DomainXml& domain
       }
     }
     for (const Claim& claim : claims)
-      if (claim.domain == domain_name && !in_use.count(claim.vf)) stale.push_back(claim);
+      if (reattach && claim.domain == domain_name && !in_use.count(claim.vf))
+        stale.push_back(claim);
     return ok();
   });
   if (!synced) {

@@ -111,6 +111,41 @@ TEST_F(LiveReattachTest, TheHookChoosesAVfThenPrepareAndStartReadyItAndReleaseRe
   EXPECT_EQ(bed.fingerprint(), before);
 }
 
+// libvirtd restarts on the destination after the incoming migration, before vfctl attached the
+// port: reconnect keeps the VF the marker lists (claimed, on vfio-pci, configured). Once the
+// marker is gone and the port never came, the claim is released as any unused one.
+TEST_F(LiveReattachTest, AReconnectBeforeTheAttachKeepsTheMarkersVf) {
+  const auto before = bed.fingerprint();
+  Relocation r = migrate_domain("vm1", parse(arriving(marker())), bed.ctx());
+  ASSERT_TRUE(r.outcome.ok()) << why(r.outcome);
+  const PciAddress vf = r.moves[0].to;
+  DomainXml rewritten = parse(*r.rewritten_xml);
+  ASSERT_TRUE(prepare_domain("vm1", rewritten, bed.ctx()).ok());
+  ASSERT_TRUE(start_domain("vm1", rewritten, bed.ctx()).ok());
+  const auto claimed = bed.claims();
+  ASSERT_EQ(claimed.size(), 1u);
+
+  Outcome reconnected = reconnect_domain("vm1", rewritten, bed.ctx());
+  EXPECT_TRUE(reconnected.ok());
+  EXPECT_THAT(reconnected.problems, IsEmpty());
+  EXPECT_EQ(bed.claims(), claimed);
+  EXPECT_EQ(bed.driver(vf), std::optional<std::string>("vfio-pci"));
+  EXPECT_EQ(state_of(vf).trust, std::optional<bool>(true));
+
+  // An unreadable marker: nothing is released, and reconnect says why.
+  Outcome unreadable = reconnect_domain(
+      "vm1", parse(arriving(marker(1'900'000'000, "not-a-pci-address"))), bed.ctx());
+  ASSERT_EQ(unreadable.problems.size(), 1u);
+  EXPECT_THAT(unreadable.problems[0], HasSubstr("live re-attach marker cannot be read"));
+  EXPECT_EQ(bed.claims(), claimed);
+
+  // vfctl gave up (no marker, no device): the next reconnect restores and releases the VF.
+  Outcome after = reconnect_domain("vm1", parse(arriving("")), bed.ctx());
+  EXPECT_TRUE(after.ok());
+  EXPECT_THAT(bed.claims(), IsEmpty());
+  EXPECT_EQ(bed.fingerprint(), before);
+}
+
 TEST_F(LiveReattachTest, APortWhosePoolRulesRefuseItIsRefusedAndNothingIsReserved) {
   // VLAN 120 is outside this host's ranges.
   bed.set_config("[[pool]]\nname = \"provider\"\npfs = [\"enp1s0\"]\nvlans = [\"200-299\"]\n");

@@ -298,7 +298,9 @@ lab_pf_setup() {
   ip link set "$pf" up
   wait_for 20 "carrier on $pf" has_carrier "$pf"
   for ((i = 0; i < n; i++)); do
-    ip link set "$pf" vf "$i" mac "$(printf '02:00:00:%02x:00:%02x' "$(cat "/sys/class/net/$pf/ifindex")" "$i")"
+    # 02:00:00:<PF ifindex>:<host>:<VF>: the two hosts share one segment, and identical MACs on
+    # it (same image, same ifindex) would have one host's NIC keep the other's frames.
+    ip link set "$pf" vf "$i" mac "$(printf '02:00:00:%02x:%02x:%02x' "$(cat "/sys/class/net/$pf/ifindex")" "$([ "${LAB_ROLE:-a}" = b ] && echo 11 || echo 10)" "$i")"
   done
 }
 
@@ -393,6 +395,50 @@ lab_serial_timeline() {
     while IFS= read -r line; do
       printf '%s %s %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "${line%$'\r'}" >>"$out"
     done
+}
+# lab_libvirt_event_timeline NAME OUT: until killed, "<epoch> <host> libvirt: <event>" for each
+# lifecycle (and other) event libvirt reports for guest NAME on this host: when the source
+# pauses, when the destination resumes.
+lab_libvirt_event_timeline() {
+  local line
+  # Every domain's events, so that a guest that arrives by migration is seen from its start.
+  virsh event --all --loop 2>/dev/null | grep -a --line-buffered "for domain '$1'" |
+    while IFS= read -r line; do
+      printf '%s %s libvirt: %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "${line#*event }" >>"$2"
+    done
+}
+# lab_qemu_event_timeline NAME EVENT OUT: until killed, "<epoch> <host> qemu: <details>" for each
+# QMP event EVENT (MIGRATION: setup, wait-unplug, active, completed) of guest NAME.
+lab_qemu_event_timeline() {
+  local line
+  virsh qemu-monitor-event --event "$2" --loop 2>/dev/null | grep -a --line-buffered "for domain '$1'" |
+    while IFS= read -r line; do
+      printf '%s %s qemu: %s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "$line" >>"$3"
+    done
+}
+# lab_rx_timeline NAME OUT: until killed, "<epoch> <host> rx on <dev>: flowing|stopped" when the
+# packets guest NAME's macvtap NICs receive start or stop arriving (sampled every 0.2 s; a
+# pause shorter than 0.6 s is not reported). The NIC may appear only later (a migration's
+# destination).
+lab_rx_timeline() {
+  local name=$1 out=$2 dev="" shown="" last=-1 now state=none quiet=0
+  while :; do
+    # (|| true: the samplers run under the scenario's errexit, and the guest may not be here.)
+    [ -n "$dev" ] || dev=$(virsh domiflist "$name" 2>/dev/null | awk '$2 == "direct" { print $1; exit }') || true
+    [ -z "$dev" ] || shown=$dev
+    now=$(cat "/sys/class/net/${dev:-none}/statistics/rx_packets" 2>/dev/null || echo -1)
+    if [ "$now" -ge 0 ] && [ "$now" != "$last" ] && [ "$last" -ge 0 ]; then
+      quiet=0
+      [ "$state" = flowing ] || { state=flowing; printf '%s %s rx on %s: flowing\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "$shown" >>"$out"; }
+    else
+      quiet=$((quiet + 1))
+      [ "$state" != flowing ] || [ $quiet -lt 3 ] ||
+        { state=stopped; printf '%s %s rx on %s: stopped%s\n' "$(date +%s.%N)" "${LAB_ROLE:-a}" "$shown" "$([ "$now" -ge 0 ] || echo ' (gone)')" >>"$out"; }
+    fi
+    last=$now
+    # No NIC (yet): look again in a second, without loading the host with virsh every 0.2 s.
+    if [ "$now" -lt 0 ]; then dev=""; sleep 1; else sleep 0.2; fi
+  done
 }
 # stop_timeline PID...: stop those samplers and the pipelines they run
 stop_timeline() {
@@ -492,6 +538,22 @@ lab_vf_host() {
   ip link set "$net" up
   wait_for 20 "carrier on $net" has_carrier "$net"
   echo "$net"
+}
+# lab_probe_netns VLAN ADDR: host b's probe NIC (lab-run --hosts 2 puts it on b's hub on the
+# provider segment) alone in network namespace "probe", on VLAN with ADDR: a third party on the
+# segment, outside both igb NICs and their embedded switches. `ip netns exec probe CMD` runs
+# there.
+lab_probe_netns() {
+  local nic
+  nic=$(netdev_by_mac 52:54:00:30:00:02) ||
+    fail "no probe NIC 52:54:00:30:00:02 (lab-run --hosts 2 gives host b one)"
+  ip netns add probe
+  ip link set "$nic" netns probe
+  ip -n probe link set lo up
+  ip -n probe link set "$nic" up
+  ip -n probe link add link "$nic" name "probe.$1" type vlan id "$1"
+  ip -n probe addr add "$2" dev "probe.$1"
+  ip -n probe link set "probe.$1" up
 }
 # lab_dnsmasq IFACE HOSTSFILE NETWORK: a DHCP server that answers only the MACs HOSTSFILE lists
 # (dnsmasq's "static" range), re-reading it on SIGHUP

@@ -585,7 +585,7 @@ Result<MigrationReport> migrate_live(const MigrationRequest& request, Libvirt& s
       // Every VF port here is teamed (plan_reattach took the others): QEMU plugs them back.
       message += failover.empty()
                      ? " with its VFs"
-                     : " with its VFs (QEMU plugs its failover VFs back into the guest)";
+                     : " with its VFs (QEMU plugs back a failover VF it had unplugged)";
     }
     if (!unparked.empty())
       message += ". Its failover VFs could not all get the guest's MAC back (" + unparked +

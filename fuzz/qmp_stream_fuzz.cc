@@ -9,6 +9,9 @@
 //   invalid_input, a short or stalled stream os or timeout, a QMP error reply not_found,
 //   conflict or os. Once broken, it stays broken.
 // - Waits end: the stream runs out on a clock that only moves when the client sleeps.
+// - A MIGRATION event's data (qmp/migration_status: the whole input, and each framed message)
+//   is read as a status or refused as invalid_input, never anything else; a status read
+//   reads the same again from its own spelling.
 #include <json-c/json.h>
 
 #include <algorithm>
@@ -26,6 +29,7 @@
 #include "qmp/client.h"
 #include "qmp/commands.h"
 #include "qmp/message_reader.h"
+#include "qmp/migration_status.h"
 
 namespace vfhook {
 namespace {
@@ -82,6 +86,21 @@ void check_error(const Error& error, const char* what) {
   FUZZ_CHECK(!error.message.empty(), "%s: an error without a message", what);
 }
 
+void check_migration_event(std::string_view data) {
+  auto status = parse_migration_event(data);
+  if (!status) {
+    FUZZ_CHECK(status.error().kind == ErrorKind::invalid_input, "MIGRATION data refused as %d",
+               int(status.error().kind));
+    FUZZ_CHECK(!status.error().message.empty(), "MIGRATION data refused without a message");
+    return;
+  }
+  if (*status == QemuMigrationStatus::other) return;
+  const std::string again = "{\"status\": \"" + std::string(to_string(*status)) + "\"}";
+  auto reread = parse_migration_event(again);
+  FUZZ_CHECK(reread && *reread == *status, "status %s does not read back",
+             std::string(to_string(*status)).c_str());
+}
+
 }  // namespace
 }  // namespace vfhook
 
@@ -97,6 +116,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(split.messages == whole.messages, "chunks of %zu: %zu messages, whole %zu", chunk,
                split.messages.size(), whole.messages.size());
   }
+
+  check_migration_event(stream);
+  for (const std::string& message : whole.messages) check_migration_event(message);
 
   SteppingClock clock;
   auto client =

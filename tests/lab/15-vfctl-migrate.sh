@@ -117,6 +117,14 @@ if [ "$role" = b ]; then
   ping_end=$(date +%s.%N)
   kill -INT $ping_pid; wait $ping_pid 2>/dev/null || true
   stop_timeline $mac_sampler $serial_sampler $event_sampler $qemu_sampler $rx_sampler
+  # b's VF lost the guest's MAC once the guest had let go of it, while the guest still ran here
+  # on its standby: before libvirt stopped the source's QEMU (whose release restores the VF).
+  echo "$out" | grep -q "the guest let go of VF $vf_b (QEMU copies its memory now): parked with MAC" ||
+    fail "vfctl did not park VF $vf_b once the guest let go of it"
+  parked_at=$(awk '/ b mac on VFs: none$/ { print $1; exit }' "$timeline")
+  stopped_at=$(awk "/ b libvirt: 'lifecycle' for domain 'mover': Stopped/ { print \$1; exit }" "$timeline")
+  [ -n "$parked_at" ] && [ -n "$stopped_at" ] && awk -v p="$parked_at" -v s="$stopped_at" 'BEGIN { exit !(p < s) }' ||
+    fail "VF $index_b kept the guest's MAC until the source's QEMU ended (parked at ${parked_at:-never}, stopped at ${stopped_at:-?})"
   ping_start=$(cat "$LAB_SYNC/15-ping-start")
   summary=$(grep 'packets transmitted' /tmp/ping-across.log)
   sent=$(echo "$summary" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')

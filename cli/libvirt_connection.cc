@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -39,6 +40,23 @@ class EventLoop {
   std::thread thread_;
 };
 
+// The state an event callback reaches, owned by the caller and by each registration: libvirt
+// drops a registration's reference through its free callback only once no event is being
+// delivered to it, so a callback already under way when the caller deregistered and returned
+// still finds the state alive.
+template <typename T>
+void* shared_opaque(const std::shared_ptr<T>& state) {
+  return new std::shared_ptr<T>(state);
+}
+template <typename T>
+T& opaque_state(void* opaque) {
+  return **static_cast<std::shared_ptr<T>*>(opaque);
+}
+template <typename T>
+void free_opaque(void* opaque) {
+  delete static_cast<std::shared_ptr<T>*>(opaque);
+}
+
 // What a detach waits for: libvirt's DEVICE_REMOVED or DEVICE_REMOVAL_FAILED for one alias.
 struct DetachWait {
   std::string alias;
@@ -49,21 +67,22 @@ struct DetachWait {
 };
 
 void on_device_removed(virConnectPtr, virDomainPtr, const char* alias, void* opaque) {
-  auto* wait = static_cast<DetachWait*>(opaque);
+  auto* wait = &opaque_state<DetachWait>(opaque);
   std::lock_guard lock(wait->mutex);
   if (alias && wait->alias == alias) wait->removed = true;
   wait->changed.notify_all();
 }
 
 void on_device_removal_failed(virConnectPtr, virDomainPtr, const char* alias, void* opaque) {
-  auto* wait = static_cast<DetachWait*>(opaque);
+  auto* wait = &opaque_state<DetachWait>(opaque);
   std::lock_guard lock(wait->mutex);
   if (alias && wait->alias == alias) wait->removal_failed = true;
   wait->changed.notify_all();
 }
 
 // What a migration's observer is reached through: libvirt's event thread calls on_migration_event
-// while `open`; migrate() closes it, under the mutex, before it returns.
+// while `open`; migrate() closes it, under the mutex, before it returns (the observer may be
+// gone after that).
 struct MigrationWatch {
   const MigrationObserver* observer = nullptr;
   std::mutex mutex;
@@ -72,7 +91,7 @@ struct MigrationWatch {
 
 void on_migration_event(virConnectPtr, virDomainPtr, const char* event, long long, unsigned int,
                         const char* details, void* opaque) {
-  auto* watch = static_cast<MigrationWatch*>(opaque);
+  auto* watch = &opaque_state<MigrationWatch>(opaque);
   if (!event || std::string_view(event) != "MIGRATION" || !details) return;
   // Data that does not parse is not a state to act on: the migration's own result still counts.
   auto status = parse_migration_event(details);
@@ -159,15 +178,24 @@ class LibvirtConnection final : public Libvirt {
   Result<bool> detach_device_and_wait(const std::string& name, const std::string& alias,
                                       std::chrono::milliseconds timeout) override {
     VF_ASSIGN(domain, lookup(name));
-    DetachWait wait;
+    auto shared_wait = std::make_shared<DetachWait>();
+    DetachWait& wait = *shared_wait;
     wait.alias = alias;
+    // A registration that fails does not call its free callback: the reference is freed here.
+    void* removed_opaque = shared_opaque(shared_wait);
     const int removed_id = virConnectDomainEventRegisterAny(
         conn_.get(), domain.get(), VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
-        VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), &wait, nullptr);
-    if (removed_id < 0) return fail(libvirt_error("watch for the removal of " + alias));
+        VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), removed_opaque, free_opaque<DetachWait>);
+    if (removed_id < 0) {
+      free_opaque<DetachWait>(removed_opaque);
+      return fail(libvirt_error("watch for the removal of " + alias));
+    }
+    void* failed_opaque = shared_opaque(shared_wait);
     const int failed_id = virConnectDomainEventRegisterAny(
         conn_.get(), domain.get(), VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
-        VIR_DOMAIN_EVENT_CALLBACK(on_device_removal_failed), &wait, nullptr);
+        VIR_DOMAIN_EVENT_CALLBACK(on_device_removal_failed), failed_opaque,
+        free_opaque<DetachWait>);
+    if (failed_id < 0) free_opaque<DetachWait>(failed_opaque);
     auto deregister = [&] {
       virConnectDomainEventDeregisterAny(conn_.get(), removed_id);
       if (failed_id >= 0) virConnectDomainEventDeregisterAny(conn_.get(), failed_id);
@@ -226,15 +254,19 @@ class LibvirtConnection final : public Libvirt {
     unsigned long flags =
         VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
     flags |= kind == MigrationKind::live ? VIR_MIGRATE_LIVE : VIR_MIGRATE_OFFLINE;
-    MigrationWatch watch;
+    auto shared_watch = std::make_shared<MigrationWatch>();
+    MigrationWatch& watch = *shared_watch;
     watch.observer = &observer;
     // Registered before the migration starts, so that no state is missed. A libvirt that
     // refuses (its ACLs, a driver without QEMU monitor events) leaves the migration unwatched.
-    const int watch_id =
-        observer && kind == MigrationKind::live
-            ? virConnectDomainQemuMonitorEventRegister(conn_.get(), domain.get(), "MIGRATION",
-                                                       on_migration_event, &watch, nullptr, 0)
-            : -1;
+    int watch_id = -1;
+    if (observer && kind == MigrationKind::live) {
+      void* opaque = shared_opaque(shared_watch);
+      watch_id = virConnectDomainQemuMonitorEventRegister(conn_.get(), domain.get(), "MIGRATION",
+                                                          on_migration_event, opaque,
+                                                          free_opaque<MigrationWatch>, 0);
+      if (watch_id < 0) free_opaque<MigrationWatch>(opaque);
+    }
     const bool migrated =
         virDomainMigrateToURI3(domain.get(), dest_uri.c_str(), nullptr, 0, flags) == 0;
     // libvirt's error first: the deregistration below may replace it.

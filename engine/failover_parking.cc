@@ -1,6 +1,5 @@
 #include "engine/failover_parking.h"
 
-#include <optional>
 
 #include "engine/claims.h"
 #include "engine/decision_log.h"

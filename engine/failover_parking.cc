@@ -1,6 +1,5 @@
 #include "engine/failover_parking.h"
 
-
 #include "engine/claims.h"
 #include "engine/decision_log.h"
 #include "engine/vf_restore.h"
